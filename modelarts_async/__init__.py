@@ -1,0 +1,43 @@
+"""modelarts_async: an asyncio client for Huawei Cloud ModelArts' data-annotation API.
+
+async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client:
+    info = await client.get_image_info_by_id(data_annotation_id="282", image_id=image_id)
+    print(info.labels)
+"""
+
+from ._client import ModelArtsClient
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    ClientStateError,
+    InvalidArgumentError,
+    ModelArtsError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseValidationError,
+    ServerError,
+    TransportError,
+)
+from ._models import DetectionTag, ImageInfo
+from ._version import __version__
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "ClientStateError",
+    "DetectionTag",
+    "ImageInfo",
+    "InvalidArgumentError",
+    "ModelArtsClient",
+    "ModelArtsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseValidationError",
+    "ServerError",
+    "TransportError",
+    "__version__",
+]

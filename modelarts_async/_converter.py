@@ -1,0 +1,152 @@
+"""Turns wire JSON into models and back, with one private cattrs converter whose hooks are registered at import.
+
+`unstructure_image_info(structure_image_info(d, ...))` gives back the wire object `d` minus its `is_success`
+envelope and any unknown keys, so an ETL writes exactly what it read. Strings, numbers and lists are checked
+strictly (cattrs' defaults would quietly turn `5` into `"5"`); a mismatch names its path, e.g. `$.tags[0].pos`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from ._exceptions import ResponseValidationError
+from ._models import Coordinate, DetectionTag, ImageInfo, Position
+
+__all__ = ["structure_image_info", "unstructure_image_info"]
+
+_converter = cattrs.Converter(detailed_validation=True)
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], what: str) -> None:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"expected {what}, got {type(value).__name__}")
+
+
+def _strict_str(value: Any, _: type) -> str:
+    _expect(value, str, "a string")
+    return value  # type: ignore[no-any-return]
+
+
+_converter.register_structure_hook(str, _strict_str)
+
+
+def _each(items: Any, what: str, structure_item: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """Structure every item of a JSON list, collecting errors with their index like cattrs does."""
+    _expect(items, list, f"a list of {what}")
+    out, errors = [], []
+    for index, item in enumerate(items):
+        try:
+            out.append(structure_item(item))
+        except Exception as exc:
+            exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ {index}", index, Any)]
+            errors.append(exc)
+    if errors:
+        raise IterableValidationError(f"invalid {what}", errors, tuple)
+    return tuple(out)
+
+
+def _coordinate(value: Any) -> Coordinate:
+    _expect(value, (int, float), "a number")
+    return value  # type: ignore[no-any-return]
+
+
+def _position(value: Any, _: Any) -> Position:
+    """A flat list of numbers, or a list of points that are lists of numbers; never a mix."""
+    _expect(value, list, "a list of numbers or of points")
+    if value and all(isinstance(point, list) for point in value):
+        return _each(value, "points", lambda point: _each(point, "numbers", _coordinate))
+    return _each(value, "numbers", _coordinate)
+
+
+_structure_detection_tag = make_dict_structure_fn(DetectionTag, _converter, pos=override(struct_hook=_position))
+
+
+def _detection_tag(value: Any) -> DetectionTag:
+    _expect(value, dict, "an object with 'tag' and 'pos'")
+    return _structure_detection_tag(value, DetectionTag)
+
+
+def _tags(value: Any, _: Any) -> tuple[str, ...] | tuple[DetectionTag, ...]:
+    """Label names (classification) or objects (detection); a list mixing both is an error."""
+    _expect(value, list, "a list of tags")
+    if all(isinstance(tag, str) for tag in value):
+        return tuple(value)
+    if all(isinstance(tag, dict) for tag in value):
+        return _each(value, "detection tags", _detection_tag)
+    raise TypeError("expected either all label names (strings) or all objects, got a mix or other values")
+
+
+def _size(value: Any, _: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    size = _each(value, "integers", lambda n: _strict_int(n))
+    if len(size) not in (2, 3):
+        raise ValueError(f"expected [width, height] or [width, height, depth], got {len(size)} numbers")
+    return size
+
+
+def _strict_int(value: Any) -> int:
+    _expect(value, int, "an integer")
+    return value  # type: ignore[no-any-return]
+
+
+_structure_image_info = make_dict_structure_fn(
+    ImageInfo, _converter, tags=override(struct_hook=_tags), size=override(struct_hook=_size)
+)
+
+
+def _unstructure_position(pos: Position) -> list[Any]:
+    return [list(p) if isinstance(p, tuple) else p for p in pos]
+
+
+_converter.register_unstructure_hook(
+    DetectionTag,
+    make_dict_unstructure_fn(DetectionTag, _converter, pos=override(unstruct_hook=_unstructure_position)),
+)
+_unstructure_image_info_fields = make_dict_unstructure_fn(
+    ImageInfo, _converter, size=override(omit_if_default=True, unstruct_hook=list)
+)
+
+
+def structure_image_info(
+    data: Any, *, requested_image_id: str, status_code: int | None = None, request_id: str | None = None
+) -> ImageInfo:
+    """Build an `ImageInfo` from one decoded answer; detection answers omit `image_id`, so use the requested one.
+
+    Raises `ResponseValidationError` naming the field and the image id when the shape is not the documented one.
+    """
+    if not isinstance(data, Mapping):
+        _invalid(f"expected a JSON object, got {type(data).__name__}", requested_image_id, status_code, request_id)
+    if "image_id" not in data:
+        data = {**data, "image_id": requested_image_id}
+    try:
+        return _structure_image_info(data, ImageInfo)
+    except (ClassValidationError, IterableValidationError) as exc:
+        messages = cattrs.transform_error(exc, path="$", format_exception=_format_exception)
+        _invalid("; ".join(messages), requested_image_id, status_code, request_id)
+
+
+def unstructure_image_info(info: ImageInfo) -> dict[str, Any]:
+    """The wire object for `info`: `{"image_id": ..., "tags": [...], "size": [...]}` (`size` only when known)."""
+    return _unstructure_image_info_fields(info)
+
+
+def _format_exception(exc: BaseException, type_: type | None) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, IterableValidationError):
+        return str(exc.args[0]) if exc.args else "invalid list"
+    return str(exc) or type(exc).__name__
+
+
+def _invalid(detail: str, image_id: str, status_code: int | None, request_id: str | None) -> NoReturn:
+    raise ResponseValidationError(
+        f"the answer for image {image_id!r} does not have the documented shape: {detail}",
+        status_code=status_code,
+        request_id=request_id,
+    )

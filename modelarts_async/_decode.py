@@ -1,0 +1,178 @@
+"""Turns a status, headers and body into a JSON object or a typed error: one pure function, tested without HTTP.
+
+The service reports failures three ways: an HTTP status >= 400, `is_success: false` (even on HTTP 200), or a
+gateway's non-JSON page. Error bodies spell their fields `error_code`/`error_msg`, `code`/`message` or
+`errorCode`/`errorMsg`. Whatever the spelling, the caller gets one of the `APIError` subclasses.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+)
+
+__all__ = ["THROTTLING_CODES", "TOKEN_EXPIRED_CODES", "api_error", "decode_response", "parse_retry_after"]
+
+_BODY_EXCERPT_CHARS = 200
+_CODE_KEYS = ("error_code", "code", "errorCode")
+_MESSAGE_KEYS = ("error_msg", "message", "errorMsg")
+
+THROTTLING_CODES = frozenset({"APIG.0308", "APIGW.0308", "ModelArts.0114"})
+TOKEN_EXPIRED_CODES = frozenset({"APIG.0307", "APIGW.0307", "ModelArts.0202"})
+_AUTH_CODES = frozenset({"APIG.0301", "APIGW.0301", "APIG.0303", "APIGW.0303", "ModelArts.0203"})
+_NOT_FOUND_CODES = frozenset({"APIG.0101", "APIGW.0101", "ModelArts.0102"})
+
+_HINTS = {
+    "APIG.0101": "this endpoint does not offer the v1 data-annotation API (a legacy API, removed from newer "
+    "regions; its successor is the v2 dataset/sample API)",
+    "APIG.0301": "the credentials were rejected: check the AK/SK or token (repeated failures lock the key)",
+    "APIG.0303": "the request's signing time is more than 15 minutes from the gateway's clock: fix the local clock",
+    "APIG.0307": "the token has expired",
+    "APIG.0308": "the API gateway throttled the call",
+    "ModelArts.0114": "ModelArts throttled the call (requests too frequent)",
+    "ModelArts.0202": "the token has expired",
+    "ModelArts.0203": "the token is invalid",
+    "ModelArts.0210": "the token belongs to another project than the one in the URL",
+}
+
+# Gateways echo the canonical request when a signature is stale; it may hold token headers' values.
+_SECRET_HEADER = re.compile(r"(x-security-token|x-auth-token|authorization)(\s*[:=]\s*)[^|\n,;\s]+", re.I)
+
+
+def decode_response(
+    status_code: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> dict[str, Any]:
+    """Return the answer's JSON object, or raise the `APIError` or `ResponseValidationError` it amounts to."""
+    request_id = headers.get("x-request-id")
+    data = _parse_json(body)
+    if isinstance(data, dict):
+        request_id = request_id or _optional_str(data.get("request_id"))
+    failed = status_code >= 400 or (isinstance(data, dict) and data.get("is_success") is False)
+    if failed:
+        fields = data if isinstance(data, dict) else {}
+        raise api_error(
+            status_code,
+            error_code=_first_str(fields, _CODE_KEYS),
+            error_msg=_first_str(fields, _MESSAGE_KEYS) or (None if fields else _excerpt(body)),
+            request_id=request_id,
+            retry_after=parse_retry_after(headers.get("retry-after"), now=now),
+        )
+    if not isinstance(data, dict):
+        what = "not JSON" if data is _NOT_JSON else f"JSON {type(data).__name__}, not an object"
+        raise ResponseValidationError(
+            f"HTTP {status_code}: the answer is {what} (request id {request_id}): {_excerpt(body)!r}",
+            status_code=status_code,
+            request_id=request_id,
+            body_excerpt=_excerpt(body),
+        )
+    return data
+
+
+def api_error(
+    status_code: int,
+    *,
+    error_code: str | None,
+    error_msg: str | None,
+    request_id: str | None,
+    retry_after: float | None = None,
+) -> APIError:
+    """The `APIError` subclass for a status and error code; throttling codes win over the status."""
+    error_msg = _redact(error_msg) if error_msg else error_msg
+    kind, cls = _classify(status_code, error_code)
+    hint = _HINTS.get((error_code or "").replace("APIGW.", "APIG."))
+    parts = [f"{kind}: HTTP {status_code}"]
+    if error_code:
+        parts.append(f" {error_code}")
+    if error_msg:
+        parts.append(f": {error_msg}")
+    if hint:
+        parts.append(f" ({hint})")
+    parts.append(f" [request id {request_id}]")
+    message = "".join(parts)
+    common = {
+        "status_code": status_code,
+        "error_code": error_code,
+        "error_msg": error_msg,
+        "request_id": request_id,
+    }
+    if cls is RateLimitError:
+        if retry_after is not None:
+            message += f"; retry after {retry_after:g} s"
+        return RateLimitError(message, retry_after=retry_after, **common)  # type: ignore[arg-type]
+    return cls(message, **common)  # type: ignore[arg-type]
+
+
+def _classify(status_code: int, error_code: str | None) -> tuple[str, type[APIError]]:
+    code = error_code or ""
+    if code in THROTTLING_CODES or status_code == 429:
+        return "throttled", RateLimitError
+    if code in _AUTH_CODES or code in TOKEN_EXPIRED_CODES or status_code == 401:
+        return "authentication failed", AuthenticationError
+    if status_code == 403:
+        return "permission denied", PermissionDeniedError
+    if code in _NOT_FOUND_CODES or status_code == 404:
+        return "not found", NotFoundError
+    if status_code >= 500:
+        return "server error", ServerError
+    return "request failed", APIError
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date); None when absent or garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+_NOT_JSON = object()
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _NOT_JSON
+
+
+def _first_str(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = fields.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return None
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _excerpt(body: bytes) -> str:
+    return _redact(body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_BODY_EXCERPT_CHARS])
+
+
+def _redact(text: str) -> str:
+    return _SECRET_HEADER.sub(r"\1\2***", text)
