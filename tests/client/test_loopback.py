@@ -1,0 +1,73 @@
+"""The client over its default aiohttp transport against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import IMAGE, JOB, PROJECT, Loopback
+
+from modelarts_async import ModelArtsClient, RequestTimeoutError, ResponseValidationError, TransportError
+
+CLASSIFICATION = {"is_success": True, "image_id": IMAGE, "tags": ["animal", "fish"]}
+README = Path(__file__).parents[2] / "README.md"
+
+
+async def test_sequential_calls_reuse_one_connection(loopback: Loopback):
+    loopback.reply(json_body=CLASSIFICATION)
+    async with ModelArtsClient(loopback.url, project_id=PROJECT) as client:
+        for _ in range(50):
+            info = await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+            assert info.labels == ("animal", "fish")
+    assert len(loopback.requests) == 50
+    assert len(loopback.peers) == 1
+    assert loopback.requests[0].path == f"/v1/{PROJECT}/data-annotations/{JOB}/images/{IMAGE}/tags"
+
+
+async def test_endpoint_with_a_path_prefix_keeps_it(loopback: Loopback):
+    loopback.reply(json_body=CLASSIFICATION)
+    async with ModelArtsClient(loopback.url + "/proxy/", project_id=PROJECT) as client:
+        await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+    assert loopback.requests[0].path.startswith(f"/proxy/v1/{PROJECT}/")
+
+
+async def test_refused_connection_is_a_transport_error_not_a_timeout():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with ModelArtsClient(f"http://127.0.0.1:{port}", project_id=PROJECT) as client:
+        with pytest.raises(TransportError, match="refused") as caught:
+            await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+    assert not isinstance(caught.value, RequestTimeoutError)
+
+
+async def test_slow_answer_is_a_read_timeout(loopback: Loopback):
+    loopback.reply(json_body=CLASSIFICATION)
+    loopback.delay = 2.0
+    async with ModelArtsClient(loopback.url, project_id=PROJECT, timeout=0.2) as client:
+        with pytest.raises(RequestTimeoutError) as caught:
+            await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+    assert caught.value.phase == "read"
+
+
+async def test_oversized_answer_is_refused(loopback: Loopback):
+    loopback.reply(body=b"[" + b"1," * 100_000 + b"1]")
+    async with ModelArtsClient(loopback.url, project_id=PROJECT, max_response_bytes=1000) as client:
+        with pytest.raises(ResponseValidationError, match="max_response_bytes=1000"):
+            await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+
+
+def readme_python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+async def test_readme_quickstart_runs_against_a_real_server(loopback: Loopback, capsys):
+    loopback.reply(json_body=CLASSIFICATION)
+    quickstart = readme_python_blocks()[0]
+    code = quickstart.replace("https://modelarts.cn-north-4.myhuaweicloud.com", loopback.url)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    await namespace["main"]()  # type: ignore[operator]
+    assert capsys.readouterr().out == f"{IMAGE} ('animal', 'fish')\n"
