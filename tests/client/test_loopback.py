@@ -6,6 +6,7 @@ import re
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import IMAGE, JOB, PROJECT, Loopback
 
@@ -33,20 +34,28 @@ async def test_endpoint_with_a_path_prefix_keeps_it(loopback: Loopback):
     assert loopback.requests[0].path.startswith(f"/proxy/v1/{PROJECT}/")
 
 
-async def test_refused_connection_is_a_transport_error_not_a_timeout():
+# Both transports must give the same typed errors: the default (aiohttp) and httpx's own.
+transports = pytest.mark.parametrize("transport", [None, httpx.AsyncHTTPTransport], ids=["aiohttp", "httpx"])
+
+
+@transports
+async def test_refused_connection_is_a_transport_error_not_a_timeout(transport):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with ModelArtsClient(f"http://127.0.0.1:{port}", project_id=PROJECT) as client:
+    client = ModelArtsClient(f"http://127.0.0.1:{port}", project_id=PROJECT, transport=transport and transport())
+    async with client:
         with pytest.raises(TransportError, match="refused") as caught:
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
     assert not isinstance(caught.value, RequestTimeoutError)
 
 
-async def test_slow_answer_is_a_read_timeout(loopback: Loopback):
+@transports
+async def test_slow_answer_is_a_read_timeout(loopback: Loopback, transport):
     loopback.reply(json_body=CLASSIFICATION)
-    loopback.delay = 2.0
-    async with ModelArtsClient(loopback.url, project_id=PROJECT, timeout=0.2) as client:
+    loopback.delay = 1.0
+    client = ModelArtsClient(loopback.url, project_id=PROJECT, timeout=0.1, transport=transport and transport())
+    async with client:
         with pytest.raises(RequestTimeoutError) as caught:
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
     assert caught.value.phase == "read"
