@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from conftest import ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
+from core_support import ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
 
 from modelarts_async import (
     APIError,

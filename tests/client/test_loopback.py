@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import IMAGE, JOB, PROJECT, Loopback
+from core_support import IMAGE, JOB, PROJECT, Loopback
 
 from modelarts_async import ModelArtsClient, RequestTimeoutError, ResponseValidationError, TransportError
 
