@@ -1,0 +1,26 @@
+"""Fixtures for the fake's tests: a fake with one classification and one detection job."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelarts_async import DetectionTag
+from modelarts_async.testing import FakeModelArts
+
+PROJECT = "fake-project"
+CLS_JOB = "282"
+DET_JOB = "283"
+CAT = "076e3caed758a1c18c91a0e9cae3368f"
+BOXES = "1a2b3c"
+
+
+@pytest.fixture
+def fake(fake_modelarts: FakeModelArts) -> FakeModelArts:
+    """The plugin's fixture with two jobs (it also proves the pytest11 entry point is registered)."""
+    fake_modelarts.add_job(CLS_JOB, "classification").add_image(CAT, ["animal", "fish"])
+    fake_modelarts.add_job(DET_JOB, "detection").add_image(
+        BOXES,
+        [DetectionTag("flower", (10, 0, 100, 100)), {"tag": "leaf", "pos": [[0, 10], [50, 95]]}],
+        size=(1920, 1080),
+    )
+    return fake_modelarts
