@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from conftest import IDS, JOB, Served, connection, run_cli
+from cli_run import IDS, JOB, Served, connection, run_cli
 
 from modelarts_async.testing import Faults
 

@@ -8,7 +8,7 @@ import random
 import signal
 from pathlib import Path
 
-from conftest import PROJECT, start_cli
+from cli_run import PROJECT, start_cli
 
 from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
 

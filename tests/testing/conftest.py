@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fake_jobs import BOXES, CAT, CLS_JOB, DET_JOB
 
 from modelarts_async import DetectionTag
 from modelarts_async.testing import FakeModelArts
-
-PROJECT = "fake-project"
-CLS_JOB = "282"
-DET_JOB = "283"
-CAT = "076e3caed758a1c18c91a0e9cae3368f"
-BOXES = "1a2b3c"
 
 
 @pytest.fixture

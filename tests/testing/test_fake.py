@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from conftest import BOXES, CAT, CLS_JOB, DET_JOB, PROJECT
+from fake_jobs import BOXES, CAT, CLS_JOB, DET_JOB, PROJECT
 
 from modelarts_async import (
     AuthenticationError,
