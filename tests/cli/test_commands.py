@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from cli_run import IDS, JOB, Served, connection, run_cli
+import pytest
+from cli_run import IDS, JOB, PROJECT, Served, connection, run_cli
 
-from modelarts_async.testing import Faults
+from modelarts_async.testing import FakeModelArts, Faults
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    """A classification job with 40 images, served over HTTP to the subprocesses."""
+    fake = FakeModelArts(project_id=PROJECT, record=False)
+    fake.add_generated_job(JOB, "classification", IDS, seed=1)
+    async with fake.serve() as url:
+        yield Served(fake, url)
 
 
 def export_args(url: str, ids: Path | str, out: Path, *extra: str) -> list[str]:

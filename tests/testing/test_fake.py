@@ -26,6 +26,18 @@ from modelarts_async import (
 from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
 
 
+@pytest.fixture
+def fake(fake_modelarts: FakeModelArts) -> FakeModelArts:
+    """The plugin's fixture with two jobs (it also proves the pytest11 entry point is registered)."""
+    fake_modelarts.add_job(CLS_JOB, "classification").add_image(CAT, ["animal", "fish"])
+    fake_modelarts.add_job(DET_JOB, "detection").add_image(
+        BOXES,
+        [DetectionTag("flower", (10, 0, 100, 100)), {"tag": "leaf", "pos": [[0, 10], [50, 95]]}],
+        size=(1920, 1080),
+    )
+    return fake_modelarts
+
+
 @asynccontextmanager
 async def client_for(fake: FakeModelArts, mode: str) -> AsyncIterator[ModelArtsClient]:
     if mode == "in-process":
