@@ -255,7 +255,8 @@ class FakeModelArts:
 
             problem = check_signature(self.aksk, method, path, query, headers, body)
             if problem is not None:
-                return _error(401, "APIG.0301", f"Incorrect IAM authentication information: {problem}")
+                code, detail = problem
+                return _error(401, code, f"Incorrect IAM authentication information: {detail}")
         return None
 
     def _route(self, method: str, path: str, body: bytes) -> FakeReply:
