@@ -116,3 +116,14 @@ def test_plain_progress_prints_a_line_per_interval_and_a_summary() -> None:
     assert len(printed) == 2  # at t=12 and t=24
     assert printed[0].startswith("2/4")
     assert progress.summary() == "4 ids in 24.0 s (0 ids/s): 3 ok, 1 failed (ValueError 1)"
+
+
+def test_importing_the_package_loads_neither_the_cli_nor_the_fake() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, modelarts_async; print(*sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "modelarts_async._cli" not in loaded
+    assert "modelarts_async.testing" not in loaded
+    assert "aiohttp.web" not in loaded
