@@ -1,0 +1,349 @@
+"""`FakeModelArts`: the data-annotation API in memory, answering with the exact wire shapes of the real service.
+
+One pure method, `handle()`, turns a request into a `FakeReply`; thin adapters serve it as an httpx transport
+(`_transport.py`) or as a real HTTP server on 127.0.0.1 (`_server.py`). Answers are serialized once, when an image
+is added, so that a server under load spends its CPU on HTTP, not on JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from urllib.parse import unquote
+
+from attrs import frozen
+
+from .._models import DetectionTag
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .._client import ModelArtsClient
+
+__all__ = ["FAKE_ENDPOINT", "FAKE_PROJECT_ID", "FakeJob", "FakeModelArts", "FakeReply", "Faults", "RecordedRequest"]
+
+#: The endpoint `FakeModelArts.client()` uses: a name that never resolves, so nothing can leave the process.
+FAKE_ENDPOINT = "https://modelarts.fake.invalid"
+FAKE_PROJECT_ID = "fake-project"
+
+JobKind = Literal["classification", "detection"]
+_JSON = {"Content-Type": "application/json"}
+
+
+@frozen
+class Faults:
+    """Failures the fake injects, drawn from a seeded generator so that a test fails the same way every run.
+
+    Each request draws one number; the probabilities are checked in order (drop, 503, 429, malformed), so their sum
+    must not exceed 1. `latency` (seconds) delays every answer, faulty or not.
+    """
+
+    latency: float = 0.0
+    #: the connection is closed without an answer
+    p_drop: float = 0.0
+    #: HTTP 503 with a gateway-style error body
+    p_503: float = 0.0
+    #: HTTP 429 `APIG.0308` with `Retry-After: {retry_after}`
+    p_429: float = 0.0
+    retry_after: float = 1.0
+    #: HTTP 200 whose body is not JSON
+    p_malformed: float = 0.0
+    seed: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        rates = (self.p_drop, self.p_503, self.p_429, self.p_malformed)
+        if any(not 0.0 <= p <= 1.0 for p in rates) or sum(rates) > 1.0:
+            raise ValueError(f"fault probabilities must be in [0, 1] and sum to at most 1, got {rates}")
+        if self.latency < 0 or self.retry_after < 0:
+            raise ValueError("latency and retry_after must not be negative")
+
+    @property
+    def any_failure(self) -> bool:
+        return self.p_drop + self.p_503 + self.p_429 + self.p_malformed > 0.0
+
+
+class FakeReply(NamedTuple):
+    """What the fake answers: a status, a body and headers, after `delay` seconds; or a dropped connection."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    delay: float = 0.0
+    drop: bool = False
+
+
+class RecordedRequest(NamedTuple):
+    """A request the fake received (kept in `FakeModelArts.requests` unless `record=False`)."""
+
+    method: str
+    path: str
+    body: bytes
+
+
+class FakeJob:
+    """One annotation job of the fake: its kind and its images' tags, stored as ready-made answers."""
+
+    def __init__(self, job_id: str, kind: JobKind) -> None:
+        if kind not in ("classification", "detection"):
+            raise ValueError(f"kind must be 'classification' or 'detection', got {kind!r}")
+        self.job_id = job_id
+        self.kind: JobKind = kind
+        self._answers: dict[str, bytes] = {}
+        self._batch_items: dict[str, bytes] = {}
+
+    def __repr__(self) -> str:
+        return f"FakeJob(job_id={self.job_id!r}, kind={self.kind!r}, images={len(self._answers)})"
+
+    @property
+    def image_ids(self) -> list[str]:
+        """The ids of the images in this job, in the order they were added."""
+        return list(self._answers)
+
+    def add_image(
+        self,
+        image_id: str,
+        tags: Iterable[str] | Iterable[DetectionTag | Mapping[str, Any]] = (),
+        *,
+        size: Sequence[int] | None = None,
+    ) -> None:
+        """Add (or replace) an image: label names for a classification job, `DetectionTag`s or dicts for detection."""
+        wire_tags = [_wire_tag(tag, self.kind) for tag in tags]
+        if self.kind == "classification":
+            # The documented classification answer carries the image id and no size.
+            answer: dict[str, Any] = {"is_success": True, "image_id": image_id, "tags": wire_tags}
+            item: dict[str, Any] = {"image_id": image_id, "tags": wire_tags}
+        else:
+            # The documented detection answer has no image id, but the image's size.
+            answer = {"is_success": True, "tags": wire_tags}
+            item = {"image_id": image_id, "tags": wire_tags}
+        if size is not None:
+            answer["size"] = item["size"] = list(size)
+        self._answers[image_id] = _dumps(answer)
+        self._batch_items[image_id] = _dumps(item)
+
+    def remove_image(self, image_id: str) -> None:
+        """Forget an image, so that asking for it fails like asking for an unknown image."""
+        del self._answers[image_id]
+        del self._batch_items[image_id]
+
+
+class FakeModelArts:
+    """An offline, in-memory ModelArts data-annotation service for tests, demos and benchmarks.
+
+    Example::
+
+        fake = FakeModelArts()
+        fake.add_job("282", "classification").add_image("img-1", ["cat"])
+        async with fake.client() as client:  # in-process, through an httpx transport
+            info = await client.get_image_info_by_id(data_annotation_id="282", image_id="img-1")
+        async with fake.serve() as url:  # a real HTTP server on 127.0.0.1
+            ...
+
+    `project_id=None` accepts any project in the URL. `token=` requires that `X-Auth-Token`; `aksk=(ak, sk)`
+    requires requests signed with that key (both answer 401 `APIG.0301` otherwise).
+    """
+
+    def __init__(
+        self,
+        *,
+        project_id: str | None = None,
+        faults: Faults | None = None,
+        token: str | None = None,
+        aksk: tuple[str, str] | None = None,
+        record: bool = True,
+    ) -> None:
+        self.project_id = project_id
+        self.jobs: dict[str, FakeJob] = {}
+        self.token = token
+        self.aksk = aksk
+        self.record = record
+        self.requests: list[RecordedRequest] = []
+        self.request_count = 0
+        self.faults = faults or Faults()
+
+    def __repr__(self) -> str:  # never shows the token or secret key
+        return f"FakeModelArts(project_id={self.project_id!r}, jobs={list(self.jobs)!r})"
+
+    @property
+    def faults(self) -> Faults:
+        """The faults injected from now on; assigning new ones restarts their seeded sequence."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._faults = faults
+        self._rng = random.Random(faults.seed)
+
+    def add_job(self, job_id: str, kind: JobKind = "classification") -> FakeJob:
+        """Create (or replace) an annotation job and return it, to add images to."""
+        job = FakeJob(job_id, kind)
+        self.jobs[job_id] = job
+        return job
+
+    def add_generated_job(self, job_id: str, kind: JobKind, image_ids: Iterable[str], *, seed: int = 0) -> FakeJob:
+        """Create a job whose images get plausible random tags (a few labels, or boxes on a 1920x1080 image)."""
+        rng = random.Random(seed)
+        job = self.add_job(job_id, kind)
+        for image_id in image_ids:
+            labels = rng.sample(_LABELS, rng.randint(1, 3))
+            if kind == "classification":
+                job.add_image(image_id, labels)
+            else:
+                boxes = [DetectionTag(label, _random_box(rng)) for label in labels]
+                job.add_image(image_id, boxes, size=(1920, 1080))
+        return job
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport answering from this fake: `ModelArtsClient(url, transport=fake.transport())`."""
+        from ._transport import FakeTransport
+
+        return FakeTransport(self)
+
+    def client(self, **kwargs: Any) -> ModelArtsClient:
+        """A `ModelArtsClient` wired to this fake in-process; keyword arguments go to `ModelArtsClient`."""
+        from .._client import ModelArtsClient
+
+        kwargs.setdefault("project_id", self.project_id or FAKE_PROJECT_ID)
+        return ModelArtsClient(kwargs.pop("endpoint", FAKE_ENDPOINT), transport=self.transport(), **kwargs)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> AbstractAsyncContextManager[str]:
+        """Serve this fake over real HTTP while the `async with` block runs; yields its URL (port 0: any free one)."""
+        from ._server import serve
+
+        return serve(self, host, port)
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
+        """Answer one request (`target` is the raw path with its query); the transports and the server call this."""
+        self.request_count += 1
+        path, _, query = target.partition("?")
+        if self.record:
+            self.requests.append(RecordedRequest(method, path, body))
+        faults = self._faults
+        reply = self._injected_fault(faults) if faults.any_failure else None
+        if reply is None:
+            reply = self._check_auth(method, path, query, headers, body) or self._route(method, path, body)
+        if reply.status >= 400:  # support asks for the request id of failures; successes skip the copy
+            reply = reply._replace(headers={**reply.headers, "X-Request-Id": f"fake-{self.request_count}"})
+        return reply._replace(delay=faults.latency) if faults.latency else reply
+
+    def _injected_fault(self, faults: Faults) -> FakeReply | None:
+        draw = self._rng.random()
+        if draw < faults.p_drop:
+            return FakeReply(0, b"", {}, drop=True)
+        draw -= faults.p_drop
+        if draw < faults.p_503:
+            return _error(503, "APIG.0201", "Backend unavailable")
+        draw -= faults.p_503
+        if draw < faults.p_429:
+            reply = _error(429, "APIG.0308", "The throttling threshold has been reached: limit:XX,time:1 minute")
+            return reply._replace(headers={**reply.headers, "Retry-After": f"{faults.retry_after:g}"})
+        draw -= faults.p_429
+        if draw < faults.p_malformed:
+            return FakeReply(200, b"<html>upstream sent garbage", {"Content-Type": "text/html"})
+        return None
+
+    def _check_auth(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+    ) -> FakeReply | None:
+        if self.token is not None and headers.get("x-auth-token") != self.token:
+            return _error(401, "APIG.0301", "Incorrect IAM authentication information: token is missing or invalid")
+        if self.aksk is not None:
+            from ._signature import check_signature
+
+            problem = check_signature(self.aksk, method, path, query, headers, body)
+            if problem is not None:
+                code, detail = problem
+                return _error(401, code, f"Incorrect IAM authentication information: {detail}")
+        return None
+
+    def _route(self, method: str, path: str, body: bytes) -> FakeReply:
+        parts = path.split("/")
+        # ['', 'v1', project, 'data-annotations', job, 'images', image, 'tags'] or [..., job, 'tags', 'show']
+        if len(parts) < 7 or parts[0] or parts[1] != "v1" or parts[3] != "data-annotations":
+            return _no_such_api()
+        project, job_id = _segment(parts[2]), _segment(parts[4])
+        if len(parts) == 8 and parts[5] == "images" and parts[7] == "tags" and method == "GET":
+            return self._single(project, job_id, _segment(parts[6]))
+        if len(parts) == 7 and parts[5] == "tags" and parts[6] == "show" and method == "POST":
+            return self._batch(project, job_id, body)
+        return _no_such_api()
+
+    def _job(self, project: str, job_id: str) -> FakeJob | FakeReply:
+        if self.project_id is not None and project != self.project_id:
+            return _error(404, "ModelArts.0102", f"Project {project} does not exist")
+        job = self.jobs.get(job_id)
+        if job is None:
+            return _error(404, "ModelArts.0102", f"Data annotation job {job_id} does not exist")
+        return job
+
+    def _single(self, project: str, job_id: str, image_id: str) -> FakeReply:
+        job = self._job(project, job_id)
+        if isinstance(job, FakeReply):
+            return job
+        answer = job._answers.get(image_id)
+        if answer is None:
+            return _error(404, "ModelArts.0102", f"Image {image_id} does not exist in job {job_id}")
+        return FakeReply(200, answer, _JSON)
+
+    def _batch(self, project: str, job_id: str, body: bytes) -> FakeReply:
+        job = self._job(project, job_id)
+        if isinstance(job, FakeReply):
+            return job
+        try:
+            image_ids = json.loads(body)["image_id"]
+        except (ValueError, TypeError, KeyError):
+            image_ids = None
+        if not isinstance(image_ids, list) or not all(isinstance(i, str) for i in image_ids):
+            return _error(400, "ModelArts.0104", 'Invalid parameter: the body must be {"image_id": [string, ...]}')
+        # Unknown images are left out of the answer, as the batch call does for ids it cannot find.
+        items = [item for item in map(job._batch_items.get, image_ids) if item is not None]
+        return FakeReply(200, b'{"is_success":true,"images_tags":[' + b",".join(items) + b"]}", _JSON)
+
+
+def generated_image_ids(count: int, *, seed: int = 0) -> list[str]:
+    """`count` distinct 32-hex image ids, the same for the same seed (the demo and the server agree on them)."""
+    rng = random.Random(seed)
+    ids = dict.fromkeys(f"{rng.getrandbits(128):032x}" for _ in range(count))
+    while len(ids) < count:  # a collision in 128 bits: practically never
+        ids[f"{rng.getrandbits(128):032x}"] = None
+    return list(ids)
+
+
+_LABELS = ["animal", "fish", "cat", "dog", "bird", "car", "flower", "tree", "person", "boat"]
+
+
+def _random_box(rng: random.Random) -> tuple[int, int, int, int]:
+    x, y = rng.randrange(0, 1800), rng.randrange(0, 960)
+    return x, y, x + rng.randrange(10, 120), y + rng.randrange(10, 120)
+
+
+def _wire_tag(tag: Any, kind: JobKind) -> Any:
+    if kind == "classification":
+        if not isinstance(tag, str):
+            raise TypeError(f"a classification job's tags are label names (str), got {type(tag).__name__}")
+        return tag
+    if isinstance(tag, DetectionTag):
+        return {"tag": tag.tag, "pos": [list(p) if isinstance(p, tuple) else p for p in tag.pos]}
+    if isinstance(tag, Mapping) and "tag" in tag and "pos" in tag:
+        return dict(tag)
+    raise TypeError(f"a detection job's tags are DetectionTag or {{'tag', 'pos'}} dicts, got {type(tag).__name__}")
+
+
+def _segment(raw: str) -> str:
+    return unquote(raw) if "%" in raw else raw
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _error(status: int, code: str, message: str) -> FakeReply:
+    body = _dumps({"is_success": False, "error_code": code, "error_msg": message})
+    return FakeReply(status, body, _JSON)
+
+
+def _no_such_api() -> FakeReply:
+    return _error(404, "APIG.0101", "The API does not exist or has not been published in the environment")

@@ -1,0 +1,58 @@
+"""Running the command in a subprocess, with an environment free of the developer's ModelArts settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from modelarts_async.testing import FakeModelArts, generated_image_ids
+
+PROJECT = "cli-project"
+JOB = "282"
+IDS = generated_image_ids(40, seed=1)
+
+
+class Served(NamedTuple):
+    fake: FakeModelArts
+    url: str
+
+
+class Run(NamedTuple):
+    code: int
+    stdout: str
+    stderr: str
+
+
+def cli_env() -> dict[str, str]:
+    """The environment without any ModelArts settings the developer may have, so tests see only their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "MODELARTS_"))}
+    env["HOME"] = os.environ.get("PYTEST_CLI_HOME", "/nonexistent")  # no ~/.modelarts/config.json either
+    return env
+
+
+async def start_cli(args: Sequence[str], *, stdin: bytes | None = None) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "modelarts_async",
+        *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=cli_env(),
+    )
+
+
+async def run_cli(*args: str, stdin: bytes | None = None) -> Run:
+    """Run `python -m modelarts_async ARGS` to the end."""
+    proc = await start_cli(args, stdin=stdin)
+    out, err = await proc.communicate(stdin)
+    assert proc.returncode is not None
+    return Run(proc.returncode, out.decode(), err.decode())
+
+
+def connection(url: str) -> list[str]:
+    return ["--endpoint", url, "--project-id", PROJECT]

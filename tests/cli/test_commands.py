@@ -1,0 +1,157 @@
+"""The `modelarts-async` command end to end: subprocesses against the fake on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cli_run import IDS, JOB, PROJECT, Served, connection, run_cli
+
+from modelarts_async.testing import FakeModelArts, Faults
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    """A classification job with 40 images, served over HTTP to the subprocesses."""
+    fake = FakeModelArts(project_id=PROJECT, record=False)
+    fake.add_generated_job(JOB, "classification", IDS, seed=1)
+    async with fake.serve() as url:
+        yield Served(fake, url)
+
+
+def export_args(url: str, ids: Path | str, out: Path, *extra: str) -> list[str]:
+    return ["export", *connection(url), "--data-annotation-id", JOB, "--ids", str(ids), "--out", str(out), *extra]
+
+
+def read_lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_get_prints_one_images_labels(served: Served) -> None:
+    run = await run_cli("get", *connection(served.url), "--data-annotation-id", JOB, IDS[0])
+    assert run.code == 0
+    assert json.loads(run.stdout)["image_id"] == IDS[0]
+
+
+async def test_get_of_an_unknown_image_fails_with_2_and_a_message(served: Served) -> None:
+    run = await run_cli("get", *connection(served.url), "--data-annotation-id", JOB, "nope")
+    assert run.code == 2
+    assert "ModelArts.0102" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+async def test_without_endpoint_the_commands_fail_with_1_and_say_what_to_do(tmp_path: Path) -> None:
+    for args in (["get", "--data-annotation-id", JOB, "x"], export_args("", "-", tmp_path / "o.jsonl")[3:]):
+        run = await run_cli(*args) if args[0] == "get" else await run_cli("export", *args)
+        assert run.code == 1, run.stderr
+        assert "no endpoint" in run.stderr
+        assert "Traceback" not in run.stderr
+
+
+async def test_export_writes_one_line_per_id_and_exits_0(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS) + "\n")
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out, "--concurrency", "4"))
+    assert run.code == 0, run.stderr
+    assert sorted(line["image_id"] for line in read_lines(out)) == sorted(IDS)  # type: ignore[type-var]
+    assert all(line["tags"] for line in read_lines(out))
+    assert "40 ok, 0 failed" in run.stderr
+
+
+async def test_bad_ids_become_error_lines_and_exit_2(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"  {IDS[0]}  \n\n   \n{IDS[0]}\nunknown-id\n../etc\nwith/slash\n{IDS[1]}")
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out))
+    assert run.code == 2, run.stderr
+    by_id = {line["image_id"]: line for line in read_lines(out)}
+    assert set(by_id) == {IDS[0], IDS[1], "unknown-id", "../etc", "with/slash"}
+    assert by_id["unknown-id"]["error"]["type"] == "NotFoundError"  # type: ignore[index]
+    assert by_id["with/slash"]["error"]["type"] == "InvalidArgumentError"  # type: ignore[index]
+    assert "3 failed" in run.stderr
+
+
+async def test_ids_from_stdin(served: Served, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, "-", out), stdin="\n".join(IDS[:5]).encode())
+    assert run.code == 0, run.stderr
+    assert len(read_lines(out)) == 5
+
+
+async def test_unreadable_ids_files_fail_with_1(served: Served, tmp_path: Path) -> None:
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    for ids in (tmp_path / "missing.txt", binary, tmp_path):
+        run = await run_cli(*export_args(served.url, ids, tmp_path / "out.jsonl"))
+        assert run.code == 1, run.stderr
+        assert "Traceback" not in run.stderr
+
+
+async def test_an_existing_output_is_kept_unless_resume_or_overwrite(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS[:3]))
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"image_id": "keep me", "tags": []}\n')
+    run = await run_cli(*export_args(served.url, ids, out))
+    assert run.code == 1
+    assert "--resume" in run.stderr
+    assert out.read_text() == '{"image_id": "keep me", "tags": []}\n'
+    assert (await run_cli(*export_args(served.url, ids, out, "--overwrite"))).code == 0
+    assert len(read_lines(out)) == 3
+
+
+async def test_resume_refuses_a_damaged_output(served: Served, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_text('garbage\n{"image_id": "a", "tags": []}\n')
+    run = await run_cli(*export_args(served.url, "-", out, "--resume"), stdin=b"a\n")
+    assert run.code == 1
+    assert "line 1" in run.stderr
+
+
+async def test_rejected_credentials_stop_the_export_with_1(served: Served, tmp_path: Path) -> None:
+    served.fake.token = "required"
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out, "--concurrency", "2"))
+    assert run.code == 1
+    assert "APIG.0301" in run.stderr
+    assert out.read_text() == ""  # nothing written, so --resume with good credentials exports every id
+
+
+async def test_transient_failures_are_error_lines(served: Served, tmp_path: Path) -> None:
+    served.fake.faults = Faults(p_503=0.5, seed=3)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out))
+    assert run.code in (0, 2)  # retries may or may not recover every id
+    assert sorted(line["image_id"] for line in read_lines(out)) == sorted(IDS)  # type: ignore[type-var]
+
+
+async def test_plain_progress_lines_when_stderr_is_not_a_terminal(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS))
+    run = await run_cli(*export_args(served.url, ids, tmp_path / "o.jsonl", "--progress-interval", "0.000001"))
+    assert run.code == 0
+    assert "/40" in run.stderr
+    assert "\r" not in run.stderr
+
+
+async def test_demo_runs_offline_and_prints_throughput(tmp_path: Path) -> None:
+    out = tmp_path / "demo.jsonl"
+    run = await run_cli("demo", "--images", "200", "--kind", "detection", "--out", str(out))
+    assert run.code == 0, run.stderr
+    assert "images/s" in run.stdout
+    assert len(read_lines(out)) == 200
+    assert all("size" in line for line in read_lines(out))
+
+
+def test_console_script_is_installed() -> None:
+    script = shutil.which("modelarts-async", path=str(Path(sys.executable).parent))
+    assert script is not None

@@ -1,0 +1,66 @@
+"""SIGKILL an export at random points and resume it: every id ends up exactly once, every line whole JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+from pathlib import Path
+
+from cli_run import PROJECT, start_cli
+
+from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
+
+JOB = "kill"
+
+
+def size_of(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+async def grown_past(path: Path, size: int, proc: asyncio.subprocess.Process) -> None:
+    """Return once `path` holds at least `size` bytes or the process has ended."""
+    # Another process grows the file: there is no event to wait on, so poll.
+    while proc.returncode is None and size_of(path) < size:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+
+
+async def test_each_id_exactly_once_after_kills_and_resumes(tmp_path: Path) -> None:
+    rng = random.Random(20240611)
+    good = generated_image_ids(2000, seed=5)
+    fake = FakeModelArts(project_id=PROJECT, record=False, faults=Faults(latency=0.002))
+    fake.add_generated_job(JOB, "detection", good, seed=5)
+    bad = ["missing-1", "missing-2", "bad/id", ".."]
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join([*good, *bad, "", "   ", *good[:50]]) + "\n")  # blank lines and repeats too
+    out = tmp_path / "out.jsonl"
+    expected = set(good) | set(bad)
+
+    async with fake.serve() as url:
+        args = ["export", "--endpoint", url, "--project-id", PROJECT, "--data-annotation-id", JOB]
+        args += ["--ids", str(ids), "--out", str(out), "--resume", "--concurrency", "8"]
+        kills = 0
+        for round_ in range(6):
+            proc = await start_cli(args)
+            # Kill once the file has grown past a random size (or the run ended first).
+            threshold = rng.randrange(1, 2000 * 150)
+            await grown_past(out, threshold, proc)
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            await proc.communicate()
+            if round_ == 2:  # a kill in the middle of a write leaves half a line: make sure we saw one
+                with out.open("ab") as file:
+                    file.write(b'{"image_id": "' + good[-1].encode() + b'", "tags": [{"ta')
+        assert kills >= 3
+
+        final = await start_cli(args)
+        _, err = await final.communicate()
+        assert final.returncode == 2, err.decode()
+
+    written = [json.loads(line) for line in out.read_bytes().splitlines()]
+    exported = [line["image_id"] for line in written]
+    assert len(exported) == len(set(exported)), "an id was written twice"
+    assert set(exported) == expected
+    assert sum("error" in line for line in written) == len(bad)
