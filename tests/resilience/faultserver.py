@@ -91,6 +91,7 @@ class FaultServer:
         self.hung_up_early = asyncio.Event()
         self.request_arrived = asyncio.Event()
         self.port = 0
+        self.connections = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
@@ -117,6 +118,7 @@ class FaultServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             while True:
                 try:

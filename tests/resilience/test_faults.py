@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import tracemalloc
 from collections.abc import Callable
 
@@ -23,6 +25,8 @@ from faultserver import (
 from modelarts_async import (
     APIError,
     AuthenticationError,
+    ClientStateError,
+    InvalidArgumentError,
     ModelArtsClient,
     NotFoundError,
     RateLimitError,
@@ -282,3 +286,49 @@ async def test_pacer_sees_every_attempt(server: FaultServer, make_client: MakeCl
             project_id=None, data_annotation_id="282", image_id=IMAGE_ID, pacer=RecordingPacer()
         )
     assert events == ["before", "RateLimitError", "before", "ServerError", "before", None]
+
+
+async def test_connect_timeout_is_told_from_a_pool_timeout_and_retried(fake_clock: FakeClock) -> None:
+    # A listener whose accept queue is full and never drained: the kernel drops further SYNs, so connecting hangs.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(4)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            policy = RetryPolicy(max_attempts=2, sleep=fake_clock.sleep, clock=fake_clock.clock)
+            timeout = httpx.Timeout(5.0, connect=0.2)
+            async with ModelArtsClient(
+                f"http://127.0.0.1:{port}", project_id="p1", timeout=timeout, retry=policy
+            ) as client:
+                with pytest.raises(RequestTimeoutError) as caught:
+                    await get(client)
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert caught.value.phase == "connect"
+    assert caught.value.attempts == 2
+
+
+async def test_with_options_shares_the_pool_and_closes_nothing(server: FaultServer, make_client: MakeClient) -> None:
+    client = make_client()
+    async with client:
+        async with client.with_options(max_attempts=1, deadline=5, timeout=3.0) as narrow:
+            await get(narrow)
+        await get(client)  # closing the copy left the pool open
+        assert len(server.requests) == 2
+        assert server.connections == 1  # one kept-alive connection served both
+        unclosed_copy = client.with_options(max_attempts=2)
+    with pytest.raises(ClientStateError):
+        await get(unclosed_copy)  # the original closed the pool it shares
+
+
+def test_bad_retry_settings_are_rejected_before_anything_is_sent() -> None:
+    with pytest.raises(InvalidArgumentError, match="max_attempts"):
+        ModelArtsClient("http://127.0.0.1:1", max_attempts=0)
+    with pytest.raises(InvalidArgumentError, match="deadline"):
+        RetryPolicy(deadline=0)
