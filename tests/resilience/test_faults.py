@@ -8,6 +8,8 @@ import logging
 import socket
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -332,3 +334,14 @@ def test_bad_retry_settings_are_rejected_before_anything_is_sent() -> None:
         ModelArtsClient("http://127.0.0.1:1", max_attempts=0)
     with pytest.raises(InvalidArgumentError, match="deadline"):
         RetryPolicy(deadline=0)
+
+
+async def test_readme_example_runs(server: FaultServer) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Retries and timeouts", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    await namespace["main"](server.url)
+    assert isinstance(namespace["test_policy"], RetryPolicy)
+    assert len(server.requests) == 1
