@@ -21,6 +21,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._models import DetectionTag, ImageInfo
+from ._retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseValidationError",
+    "RetryPolicy",
     "ServerError",
     "TransportError",
     "__version__",

@@ -7,10 +7,14 @@ attempt) → `_decode` → `_converter` → model.
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
+import math
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 from urllib.parse import urlsplit
 
+import attrs
 import httpx
 
 from ._converter import structure_image_info
@@ -19,13 +23,16 @@ from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError,
 from ._models import ImageInfo
 from ._pacing import Pacer
 from ._paths import image_tags_path
+from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
 from ._transport import default_transport, map_transport_error
 from ._version import __version__
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "ModelArtsClient"]
 
-#: connect 10 s, read 30 s, write 30 s, waiting for a pooled connection 30 s.
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: connect 10 s, read 30 s, write 30 s, waiting for a pooled connection 30 s (each attempt; see RetryPolicy.deadline).
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
+#: The shortest timeout an attempt is given when the call's deadline is nearly spent (0 would mean "no timeout").
+_MIN_ATTEMPT_TIMEOUT = 0.001
 DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 USER_AGENT = f"modelarts-async/{__version__}"
@@ -60,6 +67,9 @@ class ModelArtsClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_attempts: int | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.endpoint = _checked_endpoint(endpoint)
         self.project_id = project_id
@@ -78,9 +88,8 @@ class ModelArtsClient:
             transport=transport or default_transport(max_connections),
         )
         # A user's http_client keeps its own timeout unless timeout= is given too.
-        self._timeout: Any = (
-            httpx.Timeout(timeout) if timeout is not None and http_client is not None else httpx.USE_CLIENT_DEFAULT
-        )
+        self._set_timeout(httpx.Timeout(timeout) if timeout is not None and http_client is not None else None)
+        self._retry = _retry_policy(retry or RetryPolicy(), max_attempts, deadline)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
@@ -135,24 +144,50 @@ class ModelArtsClient:
         return project
 
     async def _call(self, method: str, path: str, *, json: Any = None, pacer: Pacer | None = None) -> JSONReply:
-        """Send one call and decode its answer; the one place where retries wrap attempts."""
+        """Send a call, retrying the attempts `RetryPolicy` allows; raise the last attempt's error with `attempts`."""
         self._check_usable()
-        if pacer is not None:
-            await pacer.before_attempt()
-        try:
-            reply = await self._attempt(method, path, json)
-        except Exception as exc:
-            if pacer is not None and isinstance(exc, ModelArtsError):
-                pacer.after_attempt(exc)
-            raise
-        if pacer is not None:
-            pacer.after_attempt(None)
-        return reply
+        if self._http.is_closed:
+            raise ClientStateError("the connection pool of this ModelArtsClient is closed: create a new client")
+        policy = self._retry
+        clock = policy.clock
+        deadline_at = math.inf
+        attempt = 0
+        while True:
+            attempt += 1
+            if pacer is not None:
+                await pacer.before_attempt()
+            started = clock()
+            if attempt == 1:
+                # Time spent queued in a pacer before the first attempt is not the call's: the deadline starts here.
+                deadline_at = started + policy.deadline
+            try:
+                reply = await self._attempt(method, path, json, self._timeout_within(deadline_at - started))
+            except ModelArtsError as exc:
+                error = exc
+            else:
+                if pacer is not None:
+                    pacer.after_attempt(None)
+                if logger.isEnabledFor(logging.DEBUG):
+                    outcome = f"HTTP {reply.status_code}"
+                    log_attempt(method, path, outcome, attempt, clock() - started, reply.request_id)
+                return reply
+            if pacer is not None:
+                pacer.after_attempt(error)
+            ended = clock()
+            if logger.isEnabledFor(logging.DEBUG):
+                log_attempt(method, path, describe(error), attempt, ended - started, request_id_of(error))
+            plan = plan_retry(policy, error, attempt, deadline_at - ended)
+            if plan is None:
+                error.attempts = attempt
+                raise error
+            reason, wait = plan
+            log_retry(method, path, error, reason, attempt, wait)
+            await policy.sleep(wait)
 
-    async def _attempt(self, method: str, path: str, json: Any) -> JSONReply:
+    async def _attempt(self, method: str, path: str, json: Any, timeouts: Any) -> JSONReply:
         """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
         request = self._http.build_request(
-            method, self.endpoint + path, headers=self._headers, json=json, timeout=self._timeout
+            method, self.endpoint + path, headers=self._headers, json=json, timeout=timeouts
         )
         try:
             response = await self._http.send(request, auth=self._auth or httpx.USE_CLIENT_DEFAULT, stream=True)
@@ -164,6 +199,40 @@ class ModelArtsClient:
             raise map_transport_error(exc, method=method, path=path) from exc
         data = decode_response(response.status_code, response.headers, body)
         return JSONReply(data, response.status_code, response.headers.get("x-request-id"))
+
+    def with_options(
+        self,
+        *,
+        max_attempts: int | None = None,
+        deadline: float | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ModelArtsClient:
+        """A copy with other retry or timeout settings that shares this client's connection pool.
+
+        The copy is cheap (make one per call if you like); closing it closes nothing, and it stops working when
+        the original is closed. Example: ``await client.with_options(max_attempts=1).get_image_info_by_id(...)``.
+        """
+        clone = copy.copy(self)
+        clone._owns_http = False
+        clone._retry = _retry_policy(retry or self._retry, max_attempts, deadline)
+        if timeout is not None:
+            clone._set_timeout(httpx.Timeout(timeout))
+        return clone
+
+    def _set_timeout(self, timeout: httpx.Timeout | None) -> None:
+        """Use `timeout` per attempt (None: the HTTP client's own), and note its longest part for deadline clamping."""
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        self._timeout_parts: dict[str, float | None] = (timeout or self._http.timeout).as_dict()
+        parts = [math.inf if part is None else part for part in self._timeout_parts.values()]
+        self._longest_timeout: float = max(parts, default=math.inf)
+
+    def _timeout_within(self, remaining: float) -> Any:
+        """This attempt's timeouts, each cut to the call's remaining deadline when that is shorter."""
+        if remaining >= self._longest_timeout:
+            return self._timeout
+        cut = max(remaining, _MIN_ATTEMPT_TIMEOUT)
+        return httpx.Timeout(**{k: cut if v is None else min(v, cut) for k, v in self._timeout_parts.items()})
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         """Read the body as a stream, refusing to hold more than `max_response_bytes` in memory."""
@@ -190,6 +259,15 @@ class ModelArtsClient:
                 "this ModelArtsClient was first used in another event loop, which owns its connections: "
                 "create one client per event loop (e.g. inside the coroutine passed to asyncio.run)"
             )
+
+
+def _retry_policy(policy: RetryPolicy, max_attempts: int | None, deadline: float | None) -> RetryPolicy:
+    changes: dict[str, Any] = {}
+    if max_attempts is not None:
+        changes["max_attempts"] = max_attempts
+    if deadline is not None:
+        changes["deadline"] = deadline
+    return attrs.evolve(policy, **changes) if changes else policy
 
 
 def _too_large(response: httpx.Response, limit: int) -> ResponseValidationError:

@@ -49,10 +49,28 @@ def map_transport_error(exc: httpx.TransportError, *, method: str, path: str) ->
 def _timeout_phase(exc: httpx.TimeoutException, cause: BaseException | None) -> str:
     name = type(cause).__name__
     if name == "ConnectionTimeoutError" and isinstance(exc, httpx.ConnectTimeout):
-        # aiohttp's `connect` timeout covers waiting for a pooled connection and opening one; the
-        # socket-connect part has its own exception, so this one is the pool wait.
-        return "pool"
+        # aiohttp raises this one exception both when waiting for a pooled connection and when opening a socket
+        # takes too long; only the frames it was raised through tell the two apart.
+        return "pool" if _raised_in(cause, _POOL_WAIT_FRAME) else "connect"
     return _TIMEOUT_PHASES.get(type(exc), "request")
+
+
+# The aiohttp connector coroutine that waits for a free connection slot (aiohttp >= 3.10).
+_POOL_WAIT_FRAME = "_wait_for_available_connection"
+
+
+def _raised_in(exc: BaseException | None, function_name: str) -> bool:
+    """Whether `exc`, or an exception chained under it, passed through a function of that name."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_name == function_name:
+                return True
+            tb = tb.tb_next
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _root_cause(exc: BaseException) -> BaseException | None:
