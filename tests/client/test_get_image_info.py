@@ -32,7 +32,8 @@ DETECTION = {"is_success": True, "tags": [{"tag": "flower", "pos": [10, 0, 100, 
 
 
 def make_client(transport: httpx.AsyncBaseTransport, **kwargs: object) -> ModelArtsClient:
-    return ModelArtsClient(ENDPOINT, transport=transport, **kwargs)  # type: ignore[arg-type]
+    """One attempt per call: these tests are about decoding each answer, retries are tested in tests/resilience."""
+    return ModelArtsClient(ENDPOINT, transport=transport, max_attempts=1, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_seed_call_works_verbatim_and_sends_documented_request(router, mock_transport):

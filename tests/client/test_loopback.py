@@ -43,7 +43,9 @@ async def test_refused_connection_is_a_transport_error_not_a_timeout(transport):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = ModelArtsClient(f"http://127.0.0.1:{port}", project_id=PROJECT, transport=transport and transport())
+    client = ModelArtsClient(
+        f"http://127.0.0.1:{port}", project_id=PROJECT, transport=transport and transport(), max_attempts=1
+    )
     async with client:
         with pytest.raises(TransportError, match="refused") as caught:
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
@@ -54,7 +56,9 @@ async def test_refused_connection_is_a_transport_error_not_a_timeout(transport):
 async def test_slow_answer_is_a_read_timeout(loopback: Loopback, transport):
     loopback.reply(json_body=CLASSIFICATION)
     loopback.delay = 1.0
-    client = ModelArtsClient(loopback.url, project_id=PROJECT, timeout=0.1, transport=transport and transport())
+    client = ModelArtsClient(
+        loopback.url, project_id=PROJECT, timeout=0.1, transport=transport and transport(), max_attempts=1
+    )
     async with client:
         with pytest.raises(RequestTimeoutError) as caught:
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)

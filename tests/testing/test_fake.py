@@ -40,11 +40,12 @@ def fake(fake_modelarts: FakeModelArts) -> FakeModelArts:
 
 @asynccontextmanager
 async def client_for(fake: FakeModelArts, mode: str) -> AsyncIterator[ModelArtsClient]:
+    """A client making one attempt per call, so each fault reaches the test as it was sent."""
     if mode == "in-process":
-        async with fake.client() as client:
+        async with fake.client(max_attempts=1) as client:
             yield client
     else:
-        async with fake.serve() as url, ModelArtsClient(url, project_id=PROJECT) as client:
+        async with fake.serve() as url, ModelArtsClient(url, project_id=PROJECT, max_attempts=1) as client:
             yield client
 
 
