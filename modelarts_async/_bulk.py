@@ -52,7 +52,7 @@ __all__ = ["ImageResultStream", "collect_image_infos", "get_image_info_by_ids", 
 #: A `Retry-After` longer than this pauses the run only this long (a misconfigured gateway must not stall an ETL).
 MAX_PAUSE = 60.0
 #: Results a run may hold (in flight + not yet consumed), per worker: unordered, then ordered (the reorder window).
-UNORDERED_WINDOW_PER_WORKER = 2
+UNORDERED_WINDOW_PER_WORKER = 8  # smaller windows make workers wait on the consumer: ~20% more CPU per id
 ORDERED_WINDOW_PER_WORKER = 16
 # Errors of a whole batch that splitting it cannot cure, or would make worse (keys lock after 5 auth failures).
 _NO_SPLIT = (AuthenticationError, PermissionDeniedError, RateLimitError)
@@ -85,7 +85,8 @@ def iter_image_infos(
         raise InvalidArgumentError(f"rate_limit must be a positive number of requests per second, got {rate_limit!r}")
     project = client._project(project_id)
     batch_path = batch_tags_path(project, data_annotation_id)  # validates both ids once for the whole run
-    per_worker = ORDERED_WINDOW_PER_WORKER if ordered else UNORDERED_WINDOW_PER_WORKER
+    # Batches amortise the consumer's wake-ups over many ids, so a batch run needs less room per worker.
+    per_worker = ORDERED_WINDOW_PER_WORKER if ordered else UNORDERED_WINDOW_PER_WORKER if batch_size is None else 2
     run = _Run(
         client,
         _source(image_ids),

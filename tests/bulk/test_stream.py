@@ -181,7 +181,7 @@ async def test_a_million_id_generator_is_read_lazily() -> None:
             assert result.ok
             if results.stats.done >= 100:
                 break
-    assert pulled <= 100 + 2 * 8 + 8  # consumed + unordered window + one per worker
+    assert pulled <= 100 + 8 * 8 + 8  # consumed + unordered window + one per worker
     assert not bulk_tasks()
 
 
