@@ -5,6 +5,7 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
     print(info.labels)
 """
 
+from ._bulk import ImageResultStream
 from ._client import ModelArtsClient
 from ._exceptions import (
     APIError,
@@ -20,16 +21,19 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
-from ._models import DetectionTag, ImageInfo
+from ._models import BulkStats, DetectionTag, ImageInfo, ImageResult
 from ._retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "BulkStats",
     "ClientStateError",
     "DetectionTag",
     "ImageInfo",
+    "ImageResult",
+    "ImageResultStream",
     "InvalidArgumentError",
     "ModelArtsClient",
     "ModelArtsError",

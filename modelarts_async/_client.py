@@ -10,6 +10,7 @@ import asyncio
 import copy
 import logging
 import math
+from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
 from typing import Any, NamedTuple, Self
 from urllib.parse import urlsplit
@@ -17,10 +18,12 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
+from . import _bulk
+from ._bulk import ImageResultStream
 from ._converter import structure_image_info
 from ._decode import decode_response
 from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, ResponseValidationError
-from ._models import ImageInfo
+from ._models import ImageInfo, ImageResult
 from ._pacing import Pacer
 from ._paths import image_tags_path
 from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
@@ -259,6 +262,86 @@ class ModelArtsClient:
                 "this ModelArtsClient was first used in another event loop, which owns its connections: "
                 "create one client per event loop (e.g. inside the coroutine passed to asyncio.run)"
             )
+
+    def iter_image_infos(
+        self,
+        image_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        data_annotation_id: str,
+        project_id: str | None = None,
+        concurrency: int = 32,
+        ordered: bool = False,
+        rate_limit: float | None = None,
+        batch_size: int | None = None,
+        fail_fast: bool = False,
+    ) -> ImageResultStream:
+        """Stream the labels of many images: exactly one `ImageResult` per input id, failures included.
+
+        `image_ids` may be any iterable or async iterable of str, read lazily: memory stays bounded however many
+        ids it yields. At most `concurrency` requests are in flight (fewer while the service throttles: the run
+        halves its concurrency on each throttling round and grows it back on success; a `Retry-After` pauses the
+        whole run). `rate_limit` caps requests per second. `ordered=True` yields in input order, holding up to
+        16 x concurrency results while an earlier one is slow. `batch_size=N` sends N ids per call to the batch
+        endpoint (a failed batch is split so one bad id cannot fail its neighbours). `fail_fast=True` raises the
+        first error and cancels the rest. Use the stream in `async with` so that `break` cancels what is in flight::
+
+            async with client.iter_image_infos(ids, data_annotation_id="282", concurrency=64) as results:
+                async for result in results:
+                    print(result.image_id, result.info.labels if result.ok else result.error)
+
+        Raises `InvalidArgumentError` at once for bad arguments; invalid ids become failed results.
+        """
+        return _bulk.iter_image_infos(
+            self,
+            image_ids,
+            data_annotation_id=data_annotation_id,
+            project_id=project_id,
+            concurrency=concurrency,
+            ordered=ordered,
+            rate_limit=rate_limit,
+            batch_size=batch_size,
+            fail_fast=fail_fast,
+        )
+
+    async def get_image_infos(
+        self,
+        image_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        data_annotation_id: str,
+        project_id: str | None = None,
+        concurrency: int = 32,
+        rate_limit: float | None = None,
+        batch_size: int | None = None,
+        fail_fast: bool = False,
+    ) -> list[ImageResult]:
+        """Fetch many images' labels into a list of `ImageResult`s in input order (for jobs that fit in memory).
+
+        Same behaviour as `iter_image_infos`; check each result's `ok`, or call `unwrap()` to raise its error.
+        """
+        return await _bulk.collect_image_infos(
+            self,
+            image_ids,
+            data_annotation_id=data_annotation_id,
+            project_id=project_id,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            batch_size=batch_size,
+            fail_fast=fail_fast,
+        )
+
+    async def get_image_info_by_ids(
+        self, *, data_annotation_id: str, image_ids: Iterable[str], project_id: str | None = None
+    ) -> list[ImageInfo]:
+        """Get the labels of several images in one call to the batch endpoint (the old SDK's call, awaited).
+
+        Returns the images in the order the service lists them; ids it does not know are simply absent (compare
+        `image_id`s, or use `iter_image_infos(..., batch_size=N)`, which reports them as `NotFoundError`s).
+        Raises like `get_image_info_by_id`, and `ResponseValidationError` naming the item, e.g.
+        `$.images_tags[3].tags`, when one item of the answer is malformed.
+        """
+        return await _bulk.get_image_info_by_ids(
+            self, project_id=project_id, data_annotation_id=data_annotation_id, image_ids=image_ids
+        )
 
 
 def _retry_policy(policy: RetryPolicy, max_attempts: int | None, deadline: float | None) -> RetryPolicy:

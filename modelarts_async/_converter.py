@@ -8,7 +8,7 @@ strictly (cattrs' defaults would quietly turn `5` into `"5"`); a mismatch names 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
@@ -17,7 +17,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from ._exceptions import ResponseValidationError
 from ._models import Coordinate, DetectionTag, ImageInfo, Position
 
-__all__ = ["structure_image_info", "unstructure_image_info"]
+__all__ = ["BatchItem", "structure_image_info", "structure_images_tags", "unstructure_image_info"]
 
 _converter = cattrs.Converter(detailed_validation=True)
 
@@ -149,4 +149,49 @@ def _invalid(detail: str, image_id: str, status_code: int | None, request_id: st
         f"the answer for image {image_id!r} does not have the documented shape: {detail}",
         status_code=status_code,
         request_id=request_id,
+    )
+
+
+BatchItem: TypeAlias = tuple[str | None, ImageInfo | ResponseValidationError]
+
+
+def structure_images_tags(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None
+) -> list[BatchItem]:
+    """Structure a batch answer `{"images_tags": [...]}` item by item: `(image_id, ImageInfo or error)` per item.
+
+    One malformed item does not spoil its neighbours: it becomes a `ResponseValidationError` whose message names
+    its path (`$.images_tags[3].tags`). Its id is None when the item does not even carry a string `image_id`.
+    Raises `ResponseValidationError` when `images_tags` itself is missing or not a list.
+    """
+    items = data.get("images_tags") if isinstance(data, Mapping) else None
+    if not isinstance(items, list):
+        got = "missing" if isinstance(data, Mapping) and "images_tags" not in data else f"a {type(items).__name__}"
+        raise ResponseValidationError(
+            f"the batch answer does not have the documented shape: $.images_tags: expected a list, got {got}",
+            status_code=status_code,
+            request_id=request_id,
+        )
+    return [_batch_item(item, index, status_code, request_id) for index, item in enumerate(items)]
+
+
+def _batch_item(item: Any, index: int, status_code: int | None, request_id: str | None) -> BatchItem:
+    path = f"$.images_tags[{index}]"
+    if not isinstance(item, Mapping):
+        return None, _batch_error(f"{path}: expected an object, got {type(item).__name__}", status_code, request_id)
+    image_id = item.get("image_id")
+    if not isinstance(image_id, str):
+        detail = f"{path}.image_id: expected a string, got {type(image_id).__name__}"
+        return None, _batch_error(detail, status_code, request_id)
+    try:
+        return image_id, _structure_image_info(item, ImageInfo)
+    except (ClassValidationError, IterableValidationError) as exc:
+        messages = cattrs.transform_error(exc, path=path, format_exception=_format_exception)
+        detail = f"image {image_id!r}: " + "; ".join(messages)
+        return image_id, _batch_error(detail, status_code, request_id)
+
+
+def _batch_error(detail: str, status_code: int | None, request_id: str | None) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"the batch answer does not have the documented shape: {detail}", status_code=status_code, request_id=request_id
     )

@@ -6,7 +6,7 @@ from typing import TypeAlias, cast
 
 from attrs import frozen
 
-__all__ = ["Coordinate", "DetectionTag", "ImageInfo", "Position"]
+__all__ = ["BulkStats", "Coordinate", "DetectionTag", "ImageInfo", "ImageResult", "Position"]
 
 Coordinate: TypeAlias = int | float
 #: A shape exactly as sent: a flat list (`[10, 0, 100, 100]`) or a list of points (`[[0, 10], [50, 95]]`).
@@ -59,3 +59,55 @@ class ImageInfo:
     def labels(self) -> tuple[str, ...]:
         """The label names, for either kind of job: `('animal', 'fish')`."""
         return tuple(t.tag if isinstance(t, DetectionTag) else t for t in self.tags)
+
+
+@frozen
+class ImageResult:
+    """The outcome for one id of a bulk run: `info` when it worked, else `error`; check `ok` or call `unwrap()`.
+
+    `image_id` is the id exactly as it came from the input (even when it was not a valid id).
+    """
+
+    image_id: str
+    info: ImageInfo | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the labels arrived (`info` is set), False when `error` says why not."""
+        return self.error is None
+
+    def unwrap(self) -> ImageInfo:
+        """Return `info`, or raise `error` (a `ModelArtsError` for everything the client can foresee)."""
+        if self.error is not None:
+            raise self.error
+        return cast(ImageInfo, self.info)
+
+
+@frozen
+class BulkStats:
+    """A snapshot of a bulk run's progress, from `ImageResultStream.stats`; log it, or drive a progress bar.
+
+    `concurrency` is the number of requests the run currently lets in flight: it starts at the `concurrency`
+    you asked for, halves when the service throttles, and grows back by about one per round of successes.
+    """
+
+    #: Ids with an outcome so far (`ok + failed`).
+    done: int
+    ok: int
+    failed: int
+    #: HTTP attempts on the wire right now.
+    in_flight: int
+    #: The adaptive limit on `in_flight` (AIMD), never above the `concurrency` asked for.
+    concurrency: int
+    #: HTTP attempts started so far (batch mode sends many ids per attempt; retries add attempts).
+    attempts: int
+    #: Throttling answers seen (HTTP 429, `APIG.0308`, `ModelArts.0114`).
+    throttled: int
+    #: Seconds since the run started.
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        """Outcomes per second since the run started (0.0 before anything finished)."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
