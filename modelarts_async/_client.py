@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json as _json
 import logging
 import math
 from collections.abc import AsyncIterable, Iterable
@@ -22,12 +23,13 @@ from . import _bulk
 from ._bulk import ImageResultStream
 from ._converter import structure_image_info
 from ._decode import decode_response
-from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, ResponseValidationError
+from ._direct import NOT_DIRECT, DirectSender, Exchange, direct_signer, too_large
+from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError
 from ._models import ImageInfo, ImageResult
 from ._pacing import Pacer
 from ._paths import image_tags_path
 from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
-from ._transport import default_transport, map_transport_error
+from ._transport import is_wire_error, map_transport_error
 from ._version import __version__
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "ModelArtsClient"]
@@ -86,9 +88,16 @@ class ModelArtsClient:
         self._headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
         self._max_response_bytes = max_response_bytes
         self._owns_http = http_client is None
+        # The lean path needs our own aiohttp session (no user transport) and headers we can sign without httpx.
+        self._direct: DirectSender | None = None
+        if transport is None and http_client is None:
+            self._direct = DirectSender(
+                self.endpoint, max_connections=max_connections, max_response_bytes=max_response_bytes
+            )
+            transport = self._direct.transport()
+        self._direct_signer = direct_signer(auth)
         self._http = http_client or httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-            transport=transport or default_transport(max_connections),
+            timeout=DEFAULT_TIMEOUT if timeout is None else timeout, transport=transport
         )
         # A user's http_client keeps its own timeout unless timeout= is given too.
         self._set_timeout(httpx.Timeout(timeout) if timeout is not None and http_client is not None else None)
@@ -115,6 +124,8 @@ class ModelArtsClient:
         self._closed = True
         if self._owns_http:
             await self._http.aclose()
+            if self._direct is not None:
+                await self._direct.aclose()
 
     async def get_image_info_by_id(
         self, *, project_id: str | None = None, data_annotation_id: str, image_id: str
@@ -189,6 +200,28 @@ class ModelArtsClient:
 
     async def _attempt(self, method: str, path: str, json: Any, timeouts: Any) -> JSONReply:
         """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
+        if self._direct is not None and self._direct_signer is not NOT_DIRECT:
+            exchange = await self._send_direct(method, path, json, timeouts)
+        else:
+            exchange = await self._send_httpx(method, path, json, timeouts)
+        data = decode_response(exchange.status_code, exchange.headers, exchange.body)
+        return JSONReply(data, exchange.status_code, exchange.headers.get("x-request-id"))
+
+    async def _send_direct(self, method: str, path: str, json: Any, timeouts: Any) -> Exchange:
+        assert self._direct is not None
+        headers, body = self._headers, b""
+        if json is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+            body = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+        timeout = self._http.timeout if timeouts is httpx.USE_CLIENT_DEFAULT else timeouts
+        try:
+            return await self._direct.send(method, path, headers, body, timeout, self._direct_signer)
+        except Exception as exc:
+            if is_wire_error(exc):
+                raise map_transport_error(exc, method=method, path=path) from exc
+            raise
+
+    async def _send_httpx(self, method: str, path: str, json: Any, timeouts: Any) -> Exchange:
         request = self._http.build_request(
             method, self.endpoint + path, headers=self._headers, json=json, timeout=timeouts
         )
@@ -200,8 +233,7 @@ class ModelArtsClient:
                 await response.aclose()
         except httpx.TransportError as exc:
             raise map_transport_error(exc, method=method, path=path) from exc
-        data = decode_response(response.status_code, response.headers, body)
-        return JSONReply(data, response.status_code, response.headers.get("x-request-id"))
+        return Exchange(response.status_code, response.headers, body)
 
     def with_options(
         self,
@@ -242,12 +274,12 @@ class ModelArtsClient:
         limit = self._max_response_bytes
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise _too_large(response, limit)
+            raise too_large(response.status_code, response.headers, limit)
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise _too_large(response, limit)
+                raise too_large(response.status_code, response.headers, limit)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -351,14 +383,6 @@ def _retry_policy(policy: RetryPolicy, max_attempts: int | None, deadline: float
     if deadline is not None:
         changes["deadline"] = deadline
     return attrs.evolve(policy, **changes) if changes else policy
-
-
-def _too_large(response: httpx.Response, limit: int) -> ResponseValidationError:
-    return ResponseValidationError(
-        f"HTTP {response.status_code}: the answer is larger than max_response_bytes={limit}",
-        status_code=response.status_code,
-        request_id=response.headers.get("x-request-id"),
-    )
 
 
 def _checked_endpoint(endpoint: str) -> str:

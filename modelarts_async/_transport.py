@@ -12,7 +12,7 @@ import httpx
 
 from ._exceptions import RequestTimeoutError, TransportError
 
-__all__ = ["default_transport", "map_transport_error"]
+__all__ = ["is_wire_error", "map_transport_error"]
 
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
@@ -25,34 +25,47 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 _CLOSED_NAMES = frozenset({"ServerDisconnectedError", "ClientOSError", "ClientPayloadError"})
 
 
-def default_transport(max_connections: int) -> httpx.AsyncBaseTransport:
-    """An aiohttp-backed transport holding at most `max_connections` connections."""
-    from httpx_aiohttp import AiohttpTransport
-
-    return AiohttpTransport(limits=httpx.Limits(max_connections=max_connections))
+def is_wire_error(exc: BaseException) -> bool:
+    """Whether `exc` is the HTTP stack's report of a failed exchange (not a bug of ours to let through)."""
+    return isinstance(exc, (httpx.TransportError, OSError, TimeoutError)) or _from_aiohttp(exc)
 
 
-def map_transport_error(exc: httpx.TransportError, *, method: str, path: str) -> TransportError:
-    """Our `TransportError` (or `RequestTimeoutError`) for what went wrong on the wire; chain `exc` to it."""
+def map_transport_error(exc: BaseException, *, method: str, path: str) -> TransportError:
+    """Our `TransportError` (or `RequestTimeoutError`) for what went wrong on the wire; chain `exc` to it.
+
+    `exc` is an httpx exception (from any transport) or, on the lean path, aiohttp's own.
+    """
     where = f"{method} {path}"
-    cause = _root_cause(exc)
-    if isinstance(cause, ConnectionRefusedError) or type(cause).__name__ == "ClientConnectorError":
+    cause = exc if _from_aiohttp(exc) else _root_cause(exc)
+    name = type(cause).__name__
+    if isinstance(cause, ConnectionRefusedError) or name == "ClientConnectorError":
         return TransportError(f"connection refused or unreachable for {where}: {cause}")
-    if type(cause).__name__ in _CLOSED_NAMES or isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+    if name in _CLOSED_NAMES or isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return TransportError(f"the server closed the connection without a full answer to {where}")
-    if isinstance(exc, httpx.TimeoutException):
-        phase = _timeout_phase(exc, cause)
+    phase = _timeout_phase(exc, cause)
+    if phase is not None:
         return RequestTimeoutError(f"{phase} timeout for {where}", phase=phase)
     return TransportError(f"{type(exc).__name__} for {where}: {exc}")
 
 
-def _timeout_phase(exc: httpx.TimeoutException, cause: BaseException | None) -> str:
+def _timeout_phase(exc: BaseException, cause: BaseException | None) -> str | None:
+    """Which timeout expired ("connect", "read", "write", "pool", "request"), or None when none did."""
     name = type(cause).__name__
-    if name == "ConnectionTimeoutError" and isinstance(exc, httpx.ConnectTimeout):
+    if name == "ConnectionTimeoutError":
         # aiohttp raises this one exception both when waiting for a pooled connection and when opening a socket
         # takes too long; only the frames it was raised through tell the two apart.
         return "pool" if _raised_in(cause, _POOL_WAIT_FRAME) else "connect"
-    return _TIMEOUT_PHASES.get(type(exc), "request")
+    if name == "SocketTimeoutError":
+        return "read"
+    if isinstance(exc, httpx.TimeoutException):
+        return _TIMEOUT_PHASES.get(type(exc), "request")
+    if isinstance(exc, TimeoutError):
+        return "request"
+    return None
+
+
+def _from_aiohttp(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("aiohttp")
 
 
 # The aiohttp connector coroutine that waits for a free connection slot (aiohttp >= 3.10).
