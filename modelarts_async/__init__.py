@@ -6,10 +6,12 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
 """
 
 from ._client import ModelArtsClient
+from ._config import create_client
 from ._exceptions import (
     APIError,
     AuthenticationError,
     ClientStateError,
+    ConfigError,
     InvalidArgumentError,
     ModelArtsError,
     NotFoundError,
@@ -27,6 +29,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "ClientStateError",
+    "ConfigError",
     "DetectionTag",
     "ImageInfo",
     "InvalidArgumentError",
@@ -40,4 +43,5 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "create_client",
 ]

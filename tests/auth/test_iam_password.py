@@ -25,6 +25,9 @@ from auth_fakes import (
 from modelarts_async import AuthenticationError, ClientStateError, InvalidArgumentError, ModelArtsClient
 from modelarts_async.auth import IAMPasswordAuth
 
+# A plugin, not a conftest.py: a second conftest module would shadow the one the other test folders import from.
+pytest_plugins = ["auth_fixtures"]
+
 
 def make_auth(clock: Clock, **overrides: Any) -> IAMPasswordAuth:
     options: dict[str, Any] = {

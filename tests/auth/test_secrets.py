@@ -21,6 +21,9 @@ SECURITY_TOKEN = "stok-SECRET-abcdef"
 TOKEN = "tok-SECRET-fixed"
 SECRETS = (SK, AK, SECURITY_TOKEN, TOKEN, PASSWORD, "token-1-SECRET", "token-2-SECRET", "SECRET")
 
+# A plugin, not a conftest.py: a second conftest module would shadow the one the other test folders import from.
+pytest_plugins = ["auth_fixtures"]
+
 
 def assert_no_secret(text: str) -> None:
     for secret in SECRETS:

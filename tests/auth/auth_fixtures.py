@@ -1,4 +1,4 @@
-"""Fixtures for authentication tests: a fake IAM and a fake ModelArts behind one respx router."""
+"""Fixtures for authentication tests (a fake IAM and a fake ModelArts behind one respx router), loaded as a plugin."""
 
 from __future__ import annotations
 
