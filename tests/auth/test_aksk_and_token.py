@@ -146,3 +146,13 @@ def test_token_auth_works_with_a_sync_client_too() -> None:
 def test_empty_credentials_are_refused(build) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidArgumentError):
         build()
+
+
+def test_the_auth_module_exports_exactly_its_documented_classes() -> None:
+    import modelarts_async.auth as auth_module
+
+    assert sorted(auth_module.__all__) == ["AKSKAuth", "IAMPasswordAuth", "TokenAuth"]
+    for name in auth_module.__all__:
+        cls = getattr(auth_module, name)
+        assert issubclass(cls, httpx.Auth)
+        assert cls.__doc__
