@@ -22,7 +22,7 @@ from auth_fakes import (
     FakeIAM,
 )
 
-from modelarts_async import AuthenticationError, ClientStateError, InvalidArgumentError, ModelArtsClient
+from modelarts_async import AuthenticationError, ClientStateError, InvalidArgumentError, ModelArtsClient, TransportError
 from modelarts_async.auth import IAMPasswordAuth
 
 # A plugin, not a conftest.py: a second conftest module would shadow the one the other test folders import from.
@@ -308,3 +308,53 @@ def test_bad_arguments_are_refused_without_echoing_the_password(
     with pytest.raises(InvalidArgumentError, match=message) as caught:
         make_auth(clock, **overrides)
     assert PASSWORD not in str(caught.value)
+
+
+async def test_a_cancelled_token_request_lets_a_waiting_call_fetch_the_token(
+    clock: Clock, iam: FakeIAM, auth_router: respx.Router, modelarts: Callable[..., respx.Route]
+) -> None:
+    modelarts()
+    first_call_waiting = asyncio.Event()
+
+    async def hanging_then_normal(request: httpx.Request) -> httpx.Response:
+        if not iam.requests:
+            iam.requests.append(request)
+            first_call_waiting.set()
+            await asyncio.Event().wait()  # never answers: the caller gets cancelled
+        return await iam(request)
+
+    auth_router.post(IAM_URL).mock(side_effect=hanging_then_normal)
+    async with make_client(auth_router, make_auth(clock)) as client:
+        first = asyncio.create_task(get(client))
+        await first_call_waiting.wait()
+        second = asyncio.create_task(get(client))
+        await asyncio.sleep(0)  # the second call now waits for the first one's token
+        first.cancel()
+        assert (await second).labels == ("animal", "fish")
+        with pytest.raises(asyncio.CancelledError):
+            await first
+    assert len(iam.requests) == 2
+
+
+async def test_a_token_request_without_an_answer_fails_its_waiters_once_and_later_calls_try_again(
+    clock: Clock, iam: FakeIAM, auth_router: respx.Router, modelarts: Callable[..., respx.Route]
+) -> None:
+    modelarts()
+    answers: list[Any] = [httpx.ConnectError("refused")]
+
+    async def refuse_once(request: httpx.Request) -> httpx.Response:
+        if answers:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            iam.requests.append(request)
+            raise answers.pop()
+        return await iam(request)
+
+    auth_router.post(IAM_URL).mock(side_effect=refuse_once)
+    async with make_client(auth_router, make_auth(clock)) as client:
+        results = await asyncio.gather(*(get(client) for _ in range(10)), return_exceptions=True)
+        assert isinstance(results[0], TransportError)
+        assert all(isinstance(r, AuthenticationError) and "got no answer" in str(r) for r in results[1:])
+        assert len(iam.requests) == 1
+        assert (await get(client)).labels == ("animal", "fish")
+    assert len(iam.requests) == 2
