@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from ._decode import TOKEN_EXPIRED_CODES
-from ._exceptions import AuthenticationError, ClientStateError, InvalidArgumentError
+from ._exceptions import AuthenticationError, ClientStateError, InvalidArgumentError, TransportError
 
 __all__ = ["IAMPasswordAuth", "says_token_expired"]
 
@@ -84,7 +84,7 @@ class IAMPasswordAuth(httpx.Auth):
         self._refresh_at = 0.0
         # Counts finished token requests, so a call that waited on the lock knows another call fetched meanwhile.
         self._generation = 0
-        self._last_failure: AuthenticationError | None = None
+        self._last_failure: AuthenticationError | TransportError | None = None
         self._refused: AuthenticationError | None = None
 
     def __repr__(self) -> str:
@@ -209,7 +209,8 @@ class _Flight:
         raise error
 
     def close(self) -> None:
-        """Called when the flight ends; with no answer (the send failed), the calls waiting must not send again."""
+        """Called when the flight ends. Without an answer (the send failed), the calls that waited for it fail with a
+        `TransportError` — retryable, as IAM never judged the password — instead of each sending the request again."""
         if self._done:
             return
         task = asyncio.current_task()
@@ -217,9 +218,7 @@ class _Flight:
             return  # Cancelled, not failed: the next waiting call fetches the token itself.
         auth = self._auth
         auth._generation += 1
-        auth._last_failure = AuthenticationError(
-            f"the IAM token request to {auth.iam_endpoint} got no answer", status_code=0
-        )
+        auth._last_failure = TransportError(f"the IAM token request to {auth.iam_endpoint} got no answer")
 
 
 def says_token_expired(status_code: int, body: bytes) -> bool:
@@ -278,8 +277,10 @@ def _expires_at(body: bytes) -> float | None:
     return when.timestamp()
 
 
-def _again(error: AuthenticationError) -> AuthenticationError:
+def _again(error: AuthenticationError | TransportError) -> AuthenticationError | TransportError:
     """A fresh copy, so each failing call gets its own traceback."""
+    if isinstance(error, TransportError):
+        return TransportError(str(error))
     return AuthenticationError(
         str(error),
         status_code=error.status_code,
