@@ -7,10 +7,12 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
 
 from ._bulk import ImageResultStream
 from ._client import ModelArtsClient
+from ._config import create_client
 from ._exceptions import (
     APIError,
     AuthenticationError,
     ClientStateError,
+    ConfigError,
     InvalidArgumentError,
     ModelArtsError,
     NotFoundError,
@@ -30,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "BulkStats",
     "ClientStateError",
+    "ConfigError",
     "DetectionTag",
     "ImageInfo",
     "ImageResult",
@@ -46,4 +49,5 @@ __all__ = [
     "ServerError",
     "TransportError",
     "__version__",
+    "create_client",
 ]

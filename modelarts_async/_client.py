@@ -105,6 +105,17 @@ class ModelArtsClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
+    @classmethod
+    def from_env(cls, **options: Any) -> ModelArtsClient:
+        """A client from the official SDK's variables (`HUAWEICLOUD_SDK_AK`, `_SK`, `_PROJECT_ID`, `_SECURITY_TOKEN`).
+
+        The endpoint comes from `MODELARTS_ENDPOINT` or `HUAWEICLOUD_SDK_REGION`; other keyword arguments go to
+        `ModelArtsClient`. A plain (not async) function: it only reads the environment. Raises `ConfigError`.
+        """
+        from ._config import client_from_env
+
+        return client_from_env(**options)
+
     def __repr__(self) -> str:
         return f"ModelArtsClient(endpoint={self.endpoint!r}, project_id={self.project_id!r})"
 

@@ -13,6 +13,7 @@ Users catch `ModelArtsError` and never see a raw httpx exception::
     │   └── RequestTimeoutError      connect, read, write or pool timeout
     ├── ResponseValidationError    an answer that is not JSON or not the documented shape
     ├── InvalidArgumentError       bad input, caught before anything is sent (also a ValueError)
+    ├── ConfigError                the config file or environment cannot give a client (also a ValueError)
     └── ClientStateError           the client is closed, or used from another event loop (also a RuntimeError)
 
 No message, attribute or repr here ever holds a credential: the decoder redacts token headers that gateways
@@ -25,6 +26,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "ClientStateError",
+    "ConfigError",
     "InvalidArgumentError",
     "ModelArtsError",
     "NotFoundError",
@@ -143,3 +145,10 @@ class InvalidArgumentError(ModelArtsError, ValueError):
 
 class ClientStateError(ModelArtsError, RuntimeError):
     """The client cannot be used now: it was closed, or it belongs to another event loop."""
+
+
+class ConfigError(ModelArtsError, ValueError):
+    """The config file or the environment cannot give a client: missing, not JSON, or a context is wrong.
+
+    The message says which file, context and key; it never holds a value from the file (they may be secrets).
+    """

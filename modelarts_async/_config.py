@@ -1,0 +1,203 @@
+"""Clients from a config file of named contexts (`create_client`) or from environment variables (`from_env`).
+
+The file (default `~/.modelarts/config.json`, or the path in `MODELARTS_CONFIG`)::
+
+    {"contexts": {"default": {"region": "cn-north-4", "project_id": "...", "ak": "...", "sk": "..."}}}
+
+Each context has `endpoint` or `region` (or both: `region` then only names the IAM region), `project_id`, and
+exactly one way to authenticate: `ak` + `sk` (+ `security_token`), `token`, or `username` + `password` +
+`domain_name` (+ `iam_endpoint`). The official SDK's environment variables override the file. Reading is
+synchronous, like the old SDK's: call these before starting async work, not inside a busy event loop.
+Error messages name the file, context and key, never a value (values may be secrets).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ._auth import AKSKAuth, TokenAuth
+from ._exceptions import ConfigError, InvalidArgumentError
+from ._iam import IAMPasswordAuth
+
+if TYPE_CHECKING:
+    from ._client import ModelArtsClient
+
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_FILE", "ENV_NAMES", "client_from_env", "create_client", "endpoint_for_region"]
+
+DEFAULT_CONFIG_FILE = "~/.modelarts/config.json"
+CONFIG_ENV = "MODELARTS_CONFIG"
+#: Context key → the environment variable that overrides it (the official SDK's names where it has one).
+ENV_NAMES = {
+    "ak": "HUAWEICLOUD_SDK_AK",
+    "sk": "HUAWEICLOUD_SDK_SK",
+    "security_token": "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "project_id": "HUAWEICLOUD_SDK_PROJECT_ID",
+    "endpoint": "MODELARTS_ENDPOINT",
+    "region": "HUAWEICLOUD_SDK_REGION",
+}
+_AUTH_KEYS = {
+    "ak/sk": ("ak", "sk", "security_token"),
+    "token": ("token",),
+    "username/password": ("username", "password", "domain_name", "iam_endpoint"),
+}
+_REQUIRED_KEYS = {
+    "ak/sk": ("ak", "sk"),
+    "token": ("token",),
+    "username/password": ("username", "password", "domain_name"),
+}
+_KNOWN_KEYS = frozenset({"endpoint", "region", "project_id"}).union(*_AUTH_KEYS.values())
+_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def endpoint_for_region(region: str) -> str:
+    """ModelArts' public endpoint in a region: `https://modelarts.{region}.myhuaweicloud.com`."""
+    return f"https://modelarts.{region}.myhuaweicloud.com"
+
+
+def create_client(
+    context: str = "default", config_file: str | os.PathLike[str] | None = None, **options: Any
+) -> ModelArtsClient:
+    """A `ModelArtsClient` for a named context of the config file; environment variables override the file.
+
+    The file is `config_file`, else `$MODELARTS_CONFIG`, else `~/.modelarts/config.json` (format: README,
+    "Authentication"). Other keyword arguments go to `ModelArtsClient` (e.g. `timeout=`). This reads the file
+    synchronously (a plain function, like the old SDK's `config.create_client`): call it before async work.
+    Raises `ConfigError` naming the file, context and key at fault.
+    """
+    path = Path(config_file or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE).expanduser()
+    contexts = _read_contexts(path)
+    if context not in contexts:
+        known = ", ".join(repr(name) for name in sorted(contexts)) or "none"
+        raise ConfigError(f"{path} has no context {context!r}; known contexts: {known}")
+    where = f"context {context!r} in {path}"
+    values = _checked_context(contexts[context], where)
+    values = _with_env_overrides(values, os.environ)
+    return _client(values, where, lambda key: repr(key), options)
+
+
+def client_from_env(**options: Any) -> ModelArtsClient:
+    """A `ModelArtsClient` from the official SDK's variables: `HUAWEICLOUD_SDK_AK`, `_SK`, `_PROJECT_ID`, ...
+
+    Needs `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`, and `MODELARTS_ENDPOINT` or
+    `HUAWEICLOUD_SDK_REGION`; `HUAWEICLOUD_SDK_SECURITY_TOKEN` for temporary credentials. A plain function.
+    """
+    values = _with_env_overrides({}, os.environ)
+    if "ak" not in values:
+        raise ConfigError(
+            f"{ENV_NAMES['ak']} and {ENV_NAMES['sk']} are not set: set them (and {ENV_NAMES['project_id']}, "
+            f"{ENV_NAMES['endpoint']} or {ENV_NAMES['region']}), or use create_client() with a config file"
+        )
+    return _client(values, "the environment", lambda key: ENV_NAMES.get(key, key), options)
+
+
+def _read_contexts(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist: create it (see the README, 'Authentication'), pass "
+            f"config_file=, set {CONFIG_ENV}, or use ModelArtsClient.from_env()"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigError(f"cannot read config file {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # `from None`: the decoder's exception holds the whole document, secrets included.
+        raise ConfigError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    contexts = data.get("contexts") if isinstance(data, dict) else None
+    if not isinstance(contexts, dict):
+        raise ConfigError(
+            f'{path} must hold a JSON object with a "contexts" object, e.g. {{"contexts": {{"default": {{...}}}}}}'
+        )
+    return contexts
+
+
+def _checked_context(context: Any, where: str) -> dict[str, str]:
+    if not isinstance(context, dict):
+        raise ConfigError(f"{where} must be a JSON object")
+    unknown = sorted(set(context) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{where} has unknown keys {unknown}; known keys: {sorted(_KNOWN_KEYS)}")
+    for key, value in context.items():
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: {key!r} must be a non-empty string")
+    return dict(context)
+
+
+def _with_env_overrides(values: dict[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """The context with the environment's settings on top; AK/SK from the environment replace the file's auth."""
+    env = {key: environ[name] for key, name in ENV_NAMES.items() if environ.get(name)}
+    values = dict(values)
+    if "ak" in env or "sk" in env:
+        for key in (*_AUTH_KEYS["token"], *_AUTH_KEYS["username/password"], *_AUTH_KEYS["ak/sk"]):
+            values.pop(key, None)
+        for key in ("ak", "sk"):
+            if key not in env:
+                raise ConfigError(
+                    f"{ENV_NAMES[key]} must be set together with {ENV_NAMES['ak' if key == 'sk' else 'sk']}"
+                )
+    if "security_token" in env and "ak" not in env and "ak" not in values:
+        raise ConfigError(f"{ENV_NAMES['security_token']} is set but no AK/SK is: temporary credentials need all three")
+    if "endpoint" not in env and "region" in env:
+        values.pop("endpoint", None)  # a region from the environment picks its own endpoint
+    values.update(env)
+    return values
+
+
+def _client(values: dict[str, str], where: str, name: Callable[[str], str], options: dict[str, Any]) -> ModelArtsClient:
+    from ._client import ModelArtsClient
+
+    region = values.get("region")
+    if region is not None and not _REGION.fullmatch(region):
+        raise ConfigError(f"{where}: {name('region')} must look like 'cn-north-4', got {region!r}")
+    endpoint = values.get("endpoint") or (endpoint_for_region(region) if region else None)
+    if endpoint is None:
+        raise ConfigError(f"{where} is missing {name('endpoint')} or {name('region')}")
+    project_id = values.get("project_id")
+    if project_id is None:
+        raise ConfigError(f"{where} is missing {name('project_id')}")
+    try:
+        auth = _auth(values, where, name, project_id)
+        return ModelArtsClient(endpoint, project_id=project_id, auth=auth, **options)
+    except InvalidArgumentError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _auth(values: dict[str, str], where: str, name: Callable[[str], str], project_id: str) -> httpx.Auth:
+    methods = [method for method, keys in _AUTH_KEYS.items() if any(key in values for key in keys)]
+    if len(methods) > 1:
+        raise ConfigError(f"{where} has two authentication methods ({' and '.join(methods)}): keep one")
+    if not methods:
+        raise ConfigError(f"{where} has no authentication: add ak and sk, token, or username, password and domain_name")
+    method = methods[0]
+    required = {
+        "ak/sk": ("ak", "sk"),
+        "token": ("token",),
+        "username/password": ("username", "password", "domain_name"),
+    }
+    for key in required[method]:
+        if key not in values:
+            raise ConfigError(f"{where} is missing {name(key)} (needed for {method} authentication)")
+    if method == "ak/sk":
+        return AKSKAuth(values["ak"], values["sk"], security_token=values.get("security_token"), project_id=project_id)
+    if method == "token":
+        return TokenAuth(values["token"])
+    if "region" not in values and "iam_endpoint" not in values:
+        raise ConfigError(f"{where} is missing {name('region')} or 'iam_endpoint' (needed to get an IAM token)")
+    return IAMPasswordAuth(
+        username=values["username"],
+        password=values["password"],
+        domain_name=values["domain_name"],
+        region=values.get("region"),
+        project_id=project_id,
+        iam_endpoint=values.get("iam_endpoint"),
+    )
