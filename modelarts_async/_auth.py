@@ -84,9 +84,30 @@ class AKSKAuth(httpx.Auth):
 
     def sign(self, request: httpx.Request) -> None:
         """Sign `request` in place (its query may be rewritten into the canonical order the gateway checks)."""
-        headers = request.headers
+        url = request.url
+        path, _, query = url.raw_path.decode("ascii").partition("?")
+        canonical = canonical_query(query) if query else ""
+        if canonical != query:
+            # Send the query exactly as signed: no `+`-for-space ambiguity left for the gateway.
+            request.url = url.copy_with(query=canonical.encode("ascii") or None)
         # Decode the headers once: httpx re-detects their encoding on every lookup, which costs more than signing.
-        items = _decoded(headers.raw)
+        items = _decoded(request.headers.raw)
+        for name, value in self._signing_headers(request.method, path, canonical, items, request.content):
+            request.headers[name] = value
+
+    def direct_headers(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> list[tuple[str, str]]:
+        """The headers that sign a request given as plain values; `target` is its path and canonical query.
+
+        The client's lean path (see `_direct.py`) calls this instead of running `auth_flow`; both sign alike.
+        """
+        path, _, query = target.partition("?")
+        return self._signing_headers(method, path, query, headers, body)
+
+    def _signing_headers(
+        self, method: str, path: str, canonical: str, items: list[tuple[str, str]], body: bytes
+    ) -> list[tuple[str, str]]:
         added = [("X-Sdk-Date", self._sdk_date())]
         if self._project_id is not None:
             added.append(("X-Project-Id", self._project_id))
@@ -94,17 +115,14 @@ class AKSKAuth(httpx.Auth):
             added.append(("X-Security-Token", self._security_token))
         if needs_unsigned_payload(items):
             added.append(("X-Sdk-Content-Sha256", UNSIGNED_PAYLOAD))
-        for name, value in added:
-            headers[name] = value
-        items += added
-        url = request.url
-        path, _, query = url.raw_path.decode("ascii").partition("?")
-        canonical = canonical_query(query) if query else ""
-        if canonical != query:
-            # Send the query exactly as signed: no `+`-for-space ambiguity left for the gateway.
-            request.url = url.copy_with(query=canonical.encode("ascii") or None)
-        names, canonical_request = canonical_request_parts(request.method, path, canonical, items, request.content)
-        headers["Authorization"] = authorization(self._ak, names, signature(self._sk, added[0][1], canonical_request))
+        names, canonical_request = canonical_request_parts(method, path, canonical, items + added, body)
+        added.append(
+            ("Authorization", authorization(self._ak, names, signature(self._sk, added[0][1], canonical_request)))
+        )
+        return added
+
+    #: The lean path may call `direct_headers` instead of this flow (see `_direct.direct_signer`).
+    _direct_auth_flow = auth_flow
 
     def _sdk_date(self) -> str:
         now = self._clock()
@@ -139,3 +157,11 @@ class TokenAuth(httpx.Auth):
         """Add `X-Auth-Token` to the request."""
         request.headers["X-Auth-Token"] = self._token
         yield request
+
+    def direct_headers(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+    ) -> list[tuple[str, str]]:
+        """`X-Auth-Token`, for the client's lean path (see `_direct.py`), which calls this instead of `auth_flow`."""
+        return [("X-Auth-Token", self._token)]
+
+    _direct_auth_flow = auth_flow
