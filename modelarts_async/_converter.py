@@ -1,25 +1,23 @@
-"""Turns wire JSON into models and back, with one private cattrs converter whose hooks are registered at import.
+"""Turns wire JSON into models and back, with one private cattrs converter built on first use.
 
 `unstructure_image_info(structure_image_info(d, ...))` gives back the wire object `d` minus its `is_success`
 envelope and any unknown keys, so an ETL writes exactly what it read. Strings, numbers and lists are checked
 strictly (cattrs' defaults would quietly turn `5` into `"5"`); a mismatch names its path, e.g. `$.tags[0].pos`.
+
+Importing cattrs and generating the hooks costs ~60 ms, a third of `import modelarts_async`, so `_hooks()` does
+both the first time an answer is structured, and then serves every call from its cache.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn, TypeAlias
-
-import cattrs
-from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from typing import Any, NamedTuple, NoReturn, TypeAlias
 
 from ._exceptions import ResponseValidationError
 from ._models import Coordinate, DetectionTag, ImageInfo, Position
 
 __all__ = ["BatchItem", "structure_image_info", "structure_images_tags", "unstructure_image_info"]
-
-_converter = cattrs.Converter(detailed_validation=True)
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], what: str) -> None:
@@ -32,9 +30,6 @@ def _strict_str(value: Any, _: type) -> str:
     return value  # type: ignore[no-any-return]
 
 
-_converter.register_structure_hook(str, _strict_str)
-
-
 def _each(items: Any, what: str, structure_item: Callable[[Any], Any]) -> tuple[Any, ...]:
     """Structure every item of a JSON list, collecting errors with their index like cattrs does."""
     _expect(items, list, f"a list of {what}")
@@ -43,9 +38,13 @@ def _each(items: Any, what: str, structure_item: Callable[[Any], Any]) -> tuple[
         try:
             out.append(structure_item(item))
         except Exception as exc:
+            from cattrs.errors import IterableValidationNote
+
             exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ {index}", index, Any)]
             errors.append(exc)
     if errors:
+        from cattrs.errors import IterableValidationError
+
         raise IterableValidationError(f"invalid {what}", errors, tuple)
     return tuple(out)
 
@@ -63,12 +62,9 @@ def _position(value: Any, _: Any) -> Position:
     return _each(value, "numbers", _coordinate)
 
 
-_structure_detection_tag = make_dict_structure_fn(DetectionTag, _converter, pos=override(struct_hook=_position))
-
-
 def _detection_tag(value: Any) -> DetectionTag:
     _expect(value, dict, "an object with 'tag' and 'pos'")
-    return _structure_detection_tag(value, DetectionTag)
+    return _hooks().structure_detection_tag(value, DetectionTag)
 
 
 def _tags(value: Any, _: Any) -> tuple[str, ...] | tuple[DetectionTag, ...]:
@@ -95,22 +91,42 @@ def _strict_int(value: Any) -> int:
     return value  # type: ignore[no-any-return]
 
 
-_structure_image_info = make_dict_structure_fn(
-    ImageInfo, _converter, tags=override(struct_hook=_tags), size=override(struct_hook=_size)
-)
-
-
 def _unstructure_position(pos: Position) -> list[Any]:
     return [list(p) if isinstance(p, tuple) else p for p in pos]
 
 
-_converter.register_unstructure_hook(
-    DetectionTag,
-    make_dict_unstructure_fn(DetectionTag, _converter, pos=override(unstruct_hook=_unstructure_position)),
-)
-_unstructure_image_info_fields = make_dict_unstructure_fn(
-    ImageInfo, _converter, size=override(omit_if_default=True, unstruct_hook=list)
-)
+class _Hooks(NamedTuple):
+    structure_image_info: Callable[[Mapping[str, Any], type], ImageInfo]
+    structure_detection_tag: Callable[[Mapping[str, Any], type], DetectionTag]
+    unstructure_image_info: Callable[[ImageInfo], dict[str, Any]]
+    validation_errors: tuple[type[Exception], ...]
+    transform_error: Callable[..., list[str]]
+
+
+@functools.cache
+def _hooks() -> _Hooks:
+    """The private converter's hooks, generated once (see the module docstring for why not at import)."""
+    import cattrs
+    from cattrs.errors import ClassValidationError, IterableValidationError
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    converter = cattrs.Converter(detailed_validation=True)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_unstructure_hook(
+        DetectionTag,
+        make_dict_unstructure_fn(DetectionTag, converter, pos=override(unstruct_hook=_unstructure_position)),
+    )
+    return _Hooks(
+        structure_image_info=make_dict_structure_fn(
+            ImageInfo, converter, tags=override(struct_hook=_tags), size=override(struct_hook=_size)
+        ),
+        structure_detection_tag=make_dict_structure_fn(DetectionTag, converter, pos=override(struct_hook=_position)),
+        unstructure_image_info=make_dict_unstructure_fn(
+            ImageInfo, converter, size=override(omit_if_default=True, unstruct_hook=list)
+        ),
+        validation_errors=(ClassValidationError, IterableValidationError),
+        transform_error=cattrs.transform_error,
+    )
 
 
 def structure_image_info(
@@ -124,22 +140,23 @@ def structure_image_info(
         _invalid(f"expected a JSON object, got {type(data).__name__}", requested_image_id, status_code, request_id)
     if "image_id" not in data:
         data = {**data, "image_id": requested_image_id}
+    hooks = _hooks()
     try:
-        return _structure_image_info(data, ImageInfo)
-    except (ClassValidationError, IterableValidationError) as exc:
-        messages = cattrs.transform_error(exc, path="$", format_exception=_format_exception)
+        return hooks.structure_image_info(data, ImageInfo)
+    except hooks.validation_errors as exc:
+        messages = hooks.transform_error(exc, path="$", format_exception=_format_exception)
         _invalid("; ".join(messages), requested_image_id, status_code, request_id)
 
 
 def unstructure_image_info(info: ImageInfo) -> dict[str, Any]:
     """The wire object for `info`: `{"image_id": ..., "tags": [...], "size": [...]}` (`size` only when known)."""
-    return _unstructure_image_info_fields(info)
+    return _hooks().unstructure_image_info(info)
 
 
 def _format_exception(exc: BaseException, type_: type | None) -> str:
     if isinstance(exc, KeyError):
         return "required field missing"
-    if isinstance(exc, IterableValidationError):
+    if type(exc).__name__ == "IterableValidationError":
         return str(exc.args[0]) if exc.args else "invalid list"
     return str(exc) or type(exc).__name__
 
@@ -183,10 +200,11 @@ def _batch_item(item: Any, index: int, status_code: int | None, request_id: str 
     if not isinstance(image_id, str):
         detail = f"{path}.image_id: expected a string, got {type(image_id).__name__}"
         return None, _batch_error(detail, status_code, request_id)
+    hooks = _hooks()
     try:
-        return image_id, _structure_image_info(item, ImageInfo)
-    except (ClassValidationError, IterableValidationError) as exc:
-        messages = cattrs.transform_error(exc, path=path, format_exception=_format_exception)
+        return image_id, hooks.structure_image_info(item, ImageInfo)
+    except hooks.validation_errors as exc:
+        messages = hooks.transform_error(exc, path=path, format_exception=_format_exception)
         detail = f"image {image_id!r}: " + "; ".join(messages)
         return image_id, _batch_error(detail, status_code, request_id)
 

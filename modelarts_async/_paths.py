@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from ._exceptions import InvalidArgumentError
@@ -9,10 +10,13 @@ from ._exceptions import InvalidArgumentError
 __all__ = ["batch_tags_path", "image_tags_path", "path_segment"]
 
 _FORBIDDEN = frozenset("/\\?#%")
+_plain = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
 
 
 def path_segment(name: str, value: object) -> str:
     """Check that `value` can stand as one path segment and percent-encode it; the error names `name`."""
+    if type(value) is str and _plain(value) and value not in (".", ".."):
+        return value  # the common case (hex ids, numbers): nothing to check further or to encode
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be a str, got {type(value).__name__}")
     if not value:
