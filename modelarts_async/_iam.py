@@ -101,36 +101,29 @@ class IAMPasswordAuth(httpx.Auth):
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Attach a valid token (fetched first if needed); on a token-expired answer, refresh once and replay once."""
         generation = self._generation
-        if self._token is None or self._clock() >= self._refresh_at:
-            async with self._lock:
-                if self._generation == generation:
-                    flight = _Flight(self)
-                    try:
-                        await flight.finish((yield self._token_request(request)))
-                    finally:
-                        flight.close()
-                else:
-                    self._check_last_flight()
-            generation = self._generation
-        request.headers["X-Auth-Token"] = self._current_token()
-        response = yield request
-        if not 400 <= response.status_code < 500:
-            return
-        await response.aread()
-        if not says_token_expired(response.status_code, response.content):
-            return
-        logger.debug("ModelArts answered that the token expired: refreshing it once and replaying the call")
-        async with self._lock:
-            if self._generation == generation:
-                flight = _Flight(self)
-                try:
-                    await flight.finish((yield self._token_request(request)))
-                finally:
-                    flight.close()
-            else:
-                self._check_last_flight()
-        request.headers["X-Auth-Token"] = self._current_token()
-        yield request
+        refresh = self._token is None or self._clock() >= self._refresh_at
+        for is_replay in (False, True):
+            if refresh:
+                # Single flight: only the first caller of a generation asks IAM; the others reuse its outcome.
+                async with self._lock:
+                    if self._generation == generation:
+                        flight = _Flight(self)
+                        try:
+                            await flight.finish((yield self._token_request(request)))
+                        finally:
+                            flight.close()
+                    else:
+                        self._check_last_flight()
+                generation = self._generation
+            request.headers["X-Auth-Token"] = self._current_token()
+            response = yield request
+            if is_replay or not 400 <= response.status_code < 500:
+                return
+            await response.aread()
+            if not says_token_expired(response.status_code, response.content):
+                return
+            logger.debug("ModelArts answered that the token expired: refreshing it once and replaying the call")
+            refresh = True
 
     def _current_token(self) -> str:
         if self._token is None:  # pragma: no cover  (a finished flight always sets the token or raises)
