@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import json
 import os
 import resource
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -85,11 +82,6 @@ async def worker_pool(c: int, items: Iterator[Any], one: Callable[[Any], Awaitab
     return done
 
 
-def chunks(items: Iterator[str], size: int) -> Iterator[list[str]]:
-    while chunk := [item for _, item in zip(range(size), items, strict=False)]:
-        yield chunk
-
-
 # --- the rows -----------------------------------------------------------------------------------------------------
 
 
@@ -136,57 +128,18 @@ async def run_httpx_aiohttp(args: argparse.Namespace, meter: Meter, ids: Iterato
     await _run_httpx(args, meter, ids, httpx.AsyncClient(transport=transport, timeout=TIMEOUT))
 
 
-class StandInSigner(httpx.Auth):
-    """STAND-IN for `modelarts_async.auth.AKSKAuth` until it lands: one HMAC-SHA256 over method, path and date.
-
-    It costs less than the real SDK-HMAC-SHA256 signer (no canonical headers, no body hash), so ours looks a
-    little better with it than it will with the real one.
-    """
-
-    def __init__(self, ak: str, sk: str) -> None:
-        self._ak, self._sk = ak, sk.encode()
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        message = f"{request.method}\n{request.url.raw_path.decode()}\n{date}".encode()
-        signature = hmac.new(self._sk, message, hashlib.sha256).hexdigest()
-        request.headers["X-Sdk-Date"] = date
-        request.headers["Authorization"] = (
-            f"SDK-HMAC-SHA256 Access={self._ak}, SignedHeaders=host;x-sdk-date, Signature={signature}"
-        )
-        yield request
-
-
-def make_auth() -> tuple[httpx.Auth, str]:
-    """The real AK/SK signer when the package has it, else the labelled stand-in."""
-    try:
-        from modelarts_async.auth import AKSKAuth  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return StandInSigner(AK, SK), "stand-in HMAC signer"
-    return AKSKAuth(AK, SK), "AKSKAuth"
-
-
-def _ours_client(args: argparse.Namespace) -> tuple[Any, str]:
+def _ours_client(args: argparse.Namespace) -> Any:
+    """Our client as an ETL user runs it: AK/SK signing on, one pool of C connections."""
     from modelarts_async import ModelArtsClient
+    from modelarts_async.auth import AKSKAuth
 
-    auth, label = make_auth()
-    return ModelArtsClient(args.base_url, project_id=PROJECT, auth=auth, max_connections=args.c), label
-
-
-@contextlib.asynccontextmanager
-async def _closing(iterable: Any) -> AsyncIterator[Any]:
-    try:
-        yield iterable
-    finally:
-        close = getattr(iterable, "aclose", None)
-        if close is not None:
-            await close()
+    return ModelArtsClient(args.base_url, project_id=PROJECT, auth=AKSKAuth(AK, SK), max_connections=args.c)
 
 
 async def _iterate_bulk(client: Any, ids: Iterator[str], args: argparse.Namespace, meter: Meter, **kw: Any) -> int:
     """Drive `client.iter_image_infos` and count what it yields; record RSS after `--rss-mark` images."""
     done = 0
-    async with _closing(client.iter_image_infos(ids, data_annotation_id=JOB, concurrency=args.c, **kw)) as results:
+    async with client.iter_image_infos(ids, data_annotation_id=JOB, concurrency=args.c, **kw) as results:
         async for _ in results:
             done += 1
             if done == args.rss_mark:
@@ -195,52 +148,18 @@ async def _iterate_bulk(client: Any, ids: Iterator[str], args: argparse.Namespac
 
 
 async def run_ours(args: argparse.Namespace, meter: Meter, ids: Iterator[str]) -> None:
-    client, auth_label = _ours_client(args)
-    async with client:
-        if hasattr(client, "iter_image_infos"):
-            meter.extra["mode"] = f"iter_image_infos, {auth_label}"
-            meter.start()
-            meter.images = meter.requests = await _iterate_bulk(client, ids, args, meter)
-        else:
-            meter.extra["mode"] = f"stand-in: {args.c} workers awaiting get_image_info_by_id, {auth_label}"
-
-            async def one(image_id: str) -> int:
-                await client.get_image_info_by_id(data_annotation_id=JOB, image_id=image_id)
-                return 1
-
-            meter.start()
-            meter.images = meter.requests = await worker_pool(args.c, ids, one)
+    async with _ours_client(args) as client:
+        meter.extra["mode"] = "iter_image_infos, AKSKAuth"
+        meter.start()
+        meter.images = meter.requests = await _iterate_bulk(client, ids, args, meter)
         meter.stop()
 
 
 async def run_ours_batch(args: argparse.Namespace, meter: Meter, ids: Iterator[str]) -> None:
-    client, auth_label = _ours_client(args)
-    async with client:
-        if hasattr(client, "iter_image_infos"):
-            meter.extra["mode"] = f"iter_image_infos(batch_size={BATCH_SIZE}), {auth_label}"
-            meter.start()
-            meter.images = await _iterate_bulk(client, ids, args, meter, batch_size=BATCH_SIZE)
-        else:
-            # STAND-IN until the bulk helper lands: the client's own `_call` seam plus its converter, per chunk.
-            from modelarts_async._converter import structure_image_info
-            from modelarts_async._paths import batch_tags_path
-
-            meter.extra["mode"] = f"stand-in: {args.c} workers, _call(POST tags/show) per {BATCH_SIZE}, {auth_label}"
-            path = batch_tags_path(PROJECT, JOB)
-            done = 0
-
-            async def one(chunk: list[str]) -> int:
-                nonlocal done
-                reply = await client._call("POST", path, json={"image_id": chunk})
-                for item in reply.data["images_tags"]:
-                    structure_image_info(item, requested_image_id=item.get("image_id", ""))
-                done += len(chunk)
-                if done >= args.rss_mark and "rss_at_mark_kb" not in meter.extra:
-                    meter.extra["rss_at_mark_kb"] = rss_now_kb()
-                return len(chunk)
-
-            meter.start()
-            meter.images = await worker_pool(args.c, chunks(ids, BATCH_SIZE), one)
+    async with _ours_client(args) as client:
+        meter.extra["mode"] = f"iter_image_infos(batch_size={BATCH_SIZE}), AKSKAuth"
+        meter.start()
+        meter.images = await _iterate_bulk(client, ids, args, meter, batch_size=BATCH_SIZE)
         meter.requests = -(-meter.images // BATCH_SIZE)
         meter.stop()
 

@@ -39,12 +39,12 @@ _LAYERS = (
 
 def layer(frame: str) -> str | None:
     """The layer of one py-spy frame `func (path:line)`, or None for code charged to its caller."""
-    function, _, where = frame.rpartition(" (")
+    where = frame.rpartition(" (")[2]
     path = where.rsplit(":", 1)[0]
     if "modelarts_async/" in path:
         return "ours: " + Path(path).stem.lstrip("_")
     if path.endswith("clients.py"):
-        return "ours: signer (stand-in)" if "auth_flow" in function else "benchmark loop"
+        return "benchmark loop"
     return next((name for marker, name in _LAYERS if marker in path), None)
 
 

@@ -266,7 +266,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny N, 1 repetition, C=16 only")
     parser.add_argument("--reps", type=int, default=3, help="repetitions per cell (the table shows medians)")
     parser.add_argument("--n", type=int, default=1500, help="ids per cell at 0 ms (scaled per row, see README)")
-    parser.add_argument("--rounds", type=int, default=12, help="round trips per worker in latency-bound cells")
+    parser.add_argument("--rounds", type=int, default=40, help="round trips per worker in latency-bound cells")
     parser.add_argument("--sync-n", type=int, default=40, help="ids for the sync loop at 50 ms (x10 at 0 ms)")
     parser.add_argument("--concurrency", default="16,64,256", help="comma-separated C values")
     parser.add_argument("--latency", default="0,50", help="comma-separated upstream latencies in ms")
