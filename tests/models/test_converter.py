@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from modelarts_async import DetectionTag, ImageInfo, ResponseValidationError
-from modelarts_async._converter import structure_image_info, unstructure_image_info
+from modelarts_async._converter import _hooks, structure_image_info, unstructure_image_info
 
 numbers = st.integers() | st.floats(allow_nan=False, allow_infinity=False)
 flat_pos = st.lists(numbers, max_size=8)
@@ -45,6 +45,12 @@ def test_unstructure_of_structure_gives_back_the_wire_object(answer, with_envelo
 def test_structure_of_unstructure_gives_back_the_model(info):
     wire = json.loads(json.dumps(unstructure_image_info(info)))
     assert structure_image_info(wire, requested_image_id="unused") == info
+
+
+@given(classification_answers, st.booleans())
+def test_the_plain_classification_shortcut_agrees_with_the_converter(answer, with_size_none):
+    wire = {**answer, "size": None} if with_size_none else answer
+    assert structure_image_info(wire, requested_image_id="x") == _hooks().structure_image_info(wire, ImageInfo)
 
 
 def test_unknown_fields_are_ignored():
