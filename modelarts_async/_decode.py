@@ -102,17 +102,16 @@ def api_error(
         parts.append(f" ({hint})")
     parts.append(f" [request id {request_id}]")
     message = "".join(parts)
-    common = {
-        "status_code": status_code,
-        "error_code": error_code,
-        "error_msg": error_msg,
-        "request_id": request_id,
-    }
-    if cls is RateLimitError:
-        if retry_after is not None:
-            message += f"; retry after {retry_after:g} s"
-        return RateLimitError(message, retry_after=retry_after, **common)  # type: ignore[arg-type]
-    return cls(message, **common)  # type: ignore[arg-type]
+    if retry_after is not None:
+        message += f"; retry after {retry_after:g} s"
+    return cls(
+        message,
+        status_code=status_code,
+        error_code=error_code,
+        error_msg=error_msg,
+        request_id=request_id,
+        retry_after=retry_after,
+    )
 
 
 def _classify(status_code: int, error_code: str | None) -> tuple[str, type[APIError]]:

@@ -3,11 +3,11 @@
 Users catch `ModelArtsError` and never see a raw httpx exception::
 
     ModelArtsError
-    ├── APIError                   the service answered and reported a failure
+    ├── APIError                   the service answered and reported a failure (`retry_after` if it said)
     │   ├── AuthenticationError      401, APIG.0301/0303/0307, expired or invalid token
     │   ├── PermissionDeniedError    403
     │   ├── NotFoundError            404, ModelArts.0102, or an id missing from a batch answer
-    │   ├── RateLimitError           429, APIG.0308, ModelArts.0114 (carries `retry_after`)
+    │   ├── RateLimitError           429, APIG.0308, ModelArts.0114
     │   └── ServerError              5xx
     ├── TransportError             no usable answer: refused, reset, closed mid-response
     │   └── RequestTimeoutError      connect, read, write or pool timeout
@@ -47,7 +47,10 @@ class ModelArtsError(Exception):
 
 
 class APIError(ModelArtsError):
-    """The service answered and said the call failed (HTTP >= 400, or `is_success: false` on any status)."""
+    """The service answered and said the call failed (HTTP >= 400, or `is_success: false` on any status).
+
+    `retry_after` holds the seconds a `Retry-After` header asked for (on 429 and 503 answers, typically), else None.
+    """
 
     def __init__(
         self,
@@ -57,12 +60,14 @@ class APIError(ModelArtsError):
         error_code: str | None = None,
         error_msg: str | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.error_code = error_code
         self.error_msg = error_msg
         self.request_id = request_id
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
         return (
@@ -85,25 +90,6 @@ class NotFoundError(APIError):
 
 class RateLimitError(APIError):
     """The service throttled the call; `retry_after` holds the seconds it asked us to wait, if it said."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int,
-        error_code: str | None = None,
-        error_msg: str | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            error_code=error_code,
-            error_msg=error_msg,
-            request_id=request_id,
-        )
-        self.retry_after = retry_after
 
 
 class ServerError(APIError):

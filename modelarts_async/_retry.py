@@ -130,9 +130,9 @@ def plan_retry(policy: RetryPolicy, error: ModelArtsError, attempt: int, remaini
 
 def _wait(policy: RetryPolicy, error: ModelArtsError, attempt: int) -> float:
     growth = 2.0 ** (attempt - 1)
+    if isinstance(error, APIError) and error.retry_after is not None:
+        return min(error.retry_after, policy.max_retry_after)
     if isinstance(error, RateLimitError):
-        if error.retry_after is not None:
-            return min(error.retry_after, policy.max_retry_after)
         base = policy.throttle_backoff * growth + random.uniform(0.0, policy.throttle_jitter)
         return min(base, max(policy.max_backoff, policy.throttle_backoff))
     return random.uniform(0.0, min(policy.max_backoff, policy.initial_backoff * growth))

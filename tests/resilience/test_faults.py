@@ -70,6 +70,15 @@ async def test_429_retry_after_is_waited_exactly(
     assert fake_clock.waits == [1.0]
 
 
+async def test_503_retry_after_is_waited_too(
+    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+) -> None:
+    server.script(answer(503, {"error_code": "ModelArts.9999", "error_msg": "maintenance"}, {"Retry-After": "7"}), ok())
+    async with make_client() as client:
+        await get(client)
+    assert fake_clock.waits == [7.0]
+
+
 async def test_throttling_without_retry_after_waits_seconds(
     server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
