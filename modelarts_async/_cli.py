@@ -223,7 +223,7 @@ class Progress:
     def summary(self) -> str:
         elapsed = self.clock() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        text = f"{self.done} ids in {elapsed:.1f} s ({rate:,.0f} ids/s): {self.ok} ok, {self.failed} failed"
+        text = f"{self.done:,} ids in {elapsed:.1f} s ({rate:,.0f} ids/s): {self.ok:,} ok, {self.failed:,} failed"
         if self.errors:
             text += " (" + ", ".join(f"{name} {count}" for name, count in sorted(self.errors.items())) + ")"
         if self.stats is not None:
