@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import sys
@@ -21,9 +20,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from ._converter import unstructure_image_info
-from ._exceptions import APIError, AuthenticationError, InvalidArgumentError, ModelArtsError, PermissionDeniedError
-from ._models import ImageInfo
-from ._paths import path_segment
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    ConfigError,
+    InvalidArgumentError,
+    ModelArtsError,
+    PermissionDeniedError,
+)
+from ._models import BulkStats, ImageInfo
 
 if TYPE_CHECKING:
     from ._client import ModelArtsClient
@@ -62,6 +67,13 @@ def unique(ids: Iterable[str], skip: set[str]) -> list[str]:
             seen.add(image_id)
             out.append(image_id)
     return out
+
+
+def drain(ids: list[str]) -> Iterator[str]:
+    """Hand out `ids` front to back, dropping the list's hold on each one: memory shrinks as the run goes."""
+    ids.reverse()
+    while ids:
+        yield ids.pop()
 
 
 class ResumeState(NamedTuple):
@@ -181,6 +193,8 @@ class Progress:
         self.started = self._last = clock()
         self.ok = self.failed = 0
         self.errors: dict[str, int] = {}
+        #: The bulk run's counters (requests, throttling, current concurrency), once a run has started.
+        self.stats: Callable[[], BulkStats] | None = None
 
     @property
     def done(self) -> int:
@@ -196,7 +210,8 @@ class Progress:
         now = self.clock()
         if now - self._last >= self.interval:
             self._last = now
-            self._show(status_line(self.done, self.total, self.failed, now - self.started))
+            stats = self.stats() if self.stats is not None else None
+            self._show(status_line(self.done, self.total, self.failed, now - self.started, stats))
 
     def _show(self, line: str) -> None:
         if self.interactive:
@@ -208,9 +223,14 @@ class Progress:
     def summary(self) -> str:
         elapsed = self.clock() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        text = f"{self.done} ids in {elapsed:.1f} s ({rate:,.0f} ids/s): {self.ok} ok, {self.failed} failed"
+        text = f"{self.done:,} ids in {elapsed:.1f} s ({rate:,.0f} ids/s): {self.ok:,} ok, {self.failed:,} failed"
         if self.errors:
             text += " (" + ", ".join(f"{name} {count}" for name, count in sorted(self.errors.items())) + ")"
+        if self.stats is not None:
+            stats = self.stats()
+            text += f"; {stats.attempts:,} HTTP requests"
+            if stats.throttled:
+                text += f", {stats.throttled:,} throttled"
         return text
 
     def close(self) -> None:
@@ -219,8 +239,12 @@ class Progress:
             self.stream.flush()
 
 
-def status_line(done: int, total: int, failed: int, elapsed: float) -> str:
-    """`1,200/5,000  24%  [#####...............]  812 ids/s  ETA 4s  failed 3`."""
+def status_line(done: int, total: int, failed: int, elapsed: float, stats: BulkStats | None = None) -> str:
+    """`1,200/5,000  24%  [#####...............]  812 ids/s  ETA 4s  failed 3`, then throttling if any.
+
+    After throttling: `throttled 12  in flight 8/16` (the run halves its concurrency on each burst of throttling
+    and grows it back; a steady low number says `--rate-limit` would waste fewer requests).
+    """
     rate = done / elapsed if elapsed > 0 else 0.0
     parts = [f"{done:,}/{total:,}"]
     if total:
@@ -231,6 +255,8 @@ def status_line(done: int, total: int, failed: int, elapsed: float) -> str:
     if total and rate > 0:
         parts.append(f"ETA {_duration((total - done) / rate)}")
     parts.append(f"failed {failed:,}")
+    if stats is not None and stats.throttled:
+        parts += [f"throttled {stats.throttled:,}", f"in flight {stats.in_flight}/{stats.concurrency}"]
     return "  ".join(parts)
 
 
@@ -252,39 +278,35 @@ class ExportOptions(NamedTuple):
 
 
 async def export(
-    client: ModelArtsClient, ids: list[str], writer: JsonlWriter, progress: Progress, options: ExportOptions
+    client: ModelArtsClient, ids: Iterable[str], writer: JsonlWriter, progress: Progress, options: ExportOptions
 ) -> None:
-    """Fetch every id's labels and write one line per id as it completes; invalid ids become error lines at once."""
-    valid = []
-    for image_id in ids:
-        try:
-            path_segment("image_id", image_id)
-        except InvalidArgumentError as exc:
-            writer.write(error_line(image_id, exc))
-            progress.add(exc)
-        else:
-            valid.append(image_id)
+    """Fetch every id's labels through the bulk helper and write one line per id as its result arrives.
 
-    def record(image_id: str, info: ImageInfo | None, error: BaseException | None) -> None:
-        if error is not None and _stops_export(error):
-            raise StopExport(str(error)) from error
-        writer.write(success_line(info) if info is not None else error_line(image_id, error or ValueError(image_id)))
-        progress.add(error)
-
-    iter_image_infos = getattr(client, "iter_image_infos", None)
-    if iter_image_infos is None:
-        await _export_one_by_one(client, valid, record, options)
-        return
-    results = iter_image_infos(
-        valid,
-        data_annotation_id=options.data_annotation_id,
-        concurrency=options.concurrency,
-        rate_limit=options.rate_limit,
-        batch_size=options.batch_size,
-    )
-    async with contextlib.aclosing(results):
+    Invalid ids come back as error results (no request is sent for them). A failure every id would share raises
+    `StopExport` before its id is written; leaving the stream cancels the requests in flight.
+    """
+    try:
+        stream = client.iter_image_infos(
+            ids,
+            data_annotation_id=options.data_annotation_id,
+            concurrency=options.concurrency,
+            rate_limit=options.rate_limit,
+            batch_size=options.batch_size,
+        )
+    except InvalidArgumentError as exc:
+        raise UsageError(str(exc)) from exc
+    progress.stats = lambda: stream.stats
+    async with stream as results:
         async for result in results:
-            record(result.image_id, result.info, result.error)
+            error = result.error
+            if error is None and result.info is not None:
+                writer.write(success_line(result.info))
+            else:
+                error = error or ValueError(f"no labels and no error for {result.image_id!r}")
+                if _stops_export(error):
+                    raise StopExport(str(error)) from error
+                writer.write(error_line(result.image_id, error))
+            progress.add(error)
 
 
 def _stops_export(error: BaseException) -> bool:
@@ -294,62 +316,40 @@ def _stops_export(error: BaseException) -> bool:
     return isinstance(error, APIError) and (error.error_code or "").endswith(".0101")  # the API does not exist
 
 
-async def _export_one_by_one(
-    client: ModelArtsClient,
-    ids: list[str],
-    record: Callable[[str, ImageInfo | None, BaseException | None], None],
-    options: ExportOptions,
-) -> None:
-    # TODO(bulk): stand-in until `client.iter_image_infos` lands; it paces nothing and sends single calls.
-    if options.rate_limit is not None or options.batch_size is not None:
-        raise UsageError("--rate-limit and --batch-size need the bulk helper (client.iter_image_infos)")
-    pending = iter(ids)
-
-    async def worker() -> None:
-        for image_id in pending:
-            try:
-                info = await client.get_image_info_by_id(
-                    data_annotation_id=options.data_annotation_id, image_id=image_id
-                )
-            except ModelArtsError as exc:
-                record(image_id, None, exc)
-            else:
-                record(image_id, info, None)
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(options.concurrency, max(1, len(ids)))):
-                group.create_task(worker())
-    except BaseExceptionGroup as failures:
-        # Several workers may hit the same stopping error at once; one message is enough.
-        stop = failures.subgroup(StopExport)
-        if stop is None:
-            raise
-        raise _leaves(stop)[0] from None
-
-
-def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for exc in group.exceptions:
-        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Commands.
 
 
+CONNECTION_HELP = """\
+With --context (or --config), the client comes from that context of the config file (format: README,
+"Authentication"); otherwise from the environment: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK
+(+ HUAWEICLOUD_SDK_SECURITY_TOKEN), HUAWEICLOUD_SDK_PROJECT_ID, and MODELARTS_ENDPOINT or HUAWEICLOUD_SDK_REGION.
+Environment variables override the file; --endpoint and --project-id override both. Without credentials,
+requests are sent unsigned, and only to an endpoint you name (--endpoint or MODELARTS_ENDPOINT): a private
+gateway or the offline fake (python -m modelarts_async.testing serve), never a region's public endpoint."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="modelarts-async", description="Get image labels from Huawei Cloud ModelArts' data-annotation API."
+        prog="modelarts-async",
+        description="Get image labels from Huawei Cloud ModelArts' data-annotation API.",
+        epilog="exit codes: 0 all ids succeeded, 2 some ids failed, 1 usage, configuration or credentials, "
+        "130 interrupted",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     connection = argparse.ArgumentParser(add_help=False)
-    group = connection.add_argument_group("connection (default: environment and ~/.modelarts/config.json)")
-    group.add_argument("--endpoint", help="base URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com")
+    group = connection.add_argument_group("connection", CONNECTION_HELP)
+    group.add_argument(
+        "--endpoint", help="base URL, e.g. https://modelarts.cn-north-4.myhuaweicloud.com (default: MODELARTS_ENDPOINT)"
+    )
     group.add_argument("--project-id", help="project id (default: HUAWEICLOUD_SDK_PROJECT_ID)")
-    group.add_argument("--context", help="named context of ~/.modelarts/config.json")
+    group.add_argument("--context", metavar="NAME", help="use this context of the config file")
+    group.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the config file (default: MODELARTS_CONFIG, else ~/.modelarts/config.json); alone: its 'default' context",
+    )
 
     get = commands.add_parser("get", parents=[connection], help="print one image's labels as JSON")
     get.add_argument("--data-annotation-id", required=True, help="annotation job id")
@@ -376,8 +376,20 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ids", required=True, metavar="FILE", help="file of image ids, one per line ('-': stdin)")
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="output: one JSON line per id")
     parser.add_argument("--concurrency", type=_positive_int, default=32, help="requests in flight (default: 32)")
-    parser.add_argument("--rate-limit", type=_positive_float, default=None, help="at most R requests per second")
-    parser.add_argument("--batch-size", type=_positive_int, default=None, help="ids per batch call (default: single)")
+    parser.add_argument(
+        "--rate-limit",
+        type=_positive_float,
+        default=None,
+        metavar="R",
+        help="at most R HTTP requests per second, retries included; a batch call is one request (default: no limit)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="ask for N ids per call of the batch endpoint (tags/show) instead of one call per id (default: single)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="continue an interrupted export into --out")
     mode.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -401,25 +413,51 @@ def _positive_float(text: str) -> float:
 
 
 def make_client(args: argparse.Namespace, *, max_connections: int = 100) -> ModelArtsClient:
-    """A client from the command line, then the environment; `UsageError` when no endpoint can be found."""
-    from ._client import ModelArtsClient
+    """A client as `CONNECTION_HELP` says; `UsageError` with what to do when the settings cannot give one."""
+    explicit: dict[str, Any] = {"endpoint": args.endpoint, "project_id": args.project_id}
+    try:
+        if args.context is not None or args.config is not None:
+            from ._config import create_client
 
-    # TODO(auth): credentials, --context and HUAWEICLOUD_SDK_REGION come with the auth branch's `_config`.
-    if args.context is not None:
-        raise UsageError("--context needs ~/.modelarts/config.json support, which this build does not have yet")
-    endpoint = args.endpoint or os.environ.get("MODELARTS_ENDPOINT")
+            return create_client(args.context or "default", args.config, max_connections=max_connections, **explicit)
+        return _client_from_env(args, max_connections)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _client_from_env(args: argparse.Namespace, max_connections: int) -> ModelArtsClient:
+    from ._client import ModelArtsClient
+    from ._config import ENV_NAMES, client_from_env
+
+    env = {key: os.environ.get(name) for key, name in ENV_NAMES.items()}
+    endpoint = args.endpoint or env["endpoint"]
+    if not endpoint and not env["region"]:
+        raise UsageError(
+            "no endpoint: pass --endpoint URL, set MODELARTS_ENDPOINT or HUAWEICLOUD_SDK_REGION, or use --context NAME "
+            "for a config file (try `modelarts-async demo` to see the tool work offline)"
+        )
+    if not (args.project_id or env["project_id"]):
+        raise UsageError("no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID")
+    if env["ak"] or env["sk"] or env["security_token"]:
+        return client_from_env(endpoint=args.endpoint, project_id=args.project_id, max_connections=max_connections)
     if not endpoint:
         raise UsageError(
-            "no endpoint: pass --endpoint URL or set MODELARTS_ENDPOINT "
-            "(try `modelarts-async demo` to see the tool work offline)"
+            "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or use --context NAME; unsigned requests "
+            "go only to an endpoint you name with --endpoint or MODELARTS_ENDPOINT"
         )
-    project_id = args.project_id or os.environ.get("HUAWEICLOUD_SDK_PROJECT_ID")
-    if not project_id:
-        raise UsageError("no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID")
     try:
-        return ModelArtsClient(endpoint, project_id=project_id, max_connections=max_connections)
+        return ModelArtsClient(
+            endpoint, project_id=args.project_id or env["project_id"], max_connections=max_connections
+        )
     except InvalidArgumentError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _failure_hint(client: ModelArtsClient, error: BaseException) -> str | None:
+    """What to try when the service refused a request we sent without credentials."""
+    if isinstance(error, AuthenticationError) and client._auth is None:
+        return "no credentials were sent: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or use --context NAME"
+    return None
 
 
 async def run_get(args: argparse.Namespace) -> int:
@@ -430,18 +468,24 @@ async def run_get(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from exc
         except ModelArtsError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            hint = _failure_hint(client, exc)
+            if hint:
+                print(hint, file=sys.stderr)
             return EXIT_USAGE if _stops_export(exc) else EXIT_SOME_FAILED
     print(json.dumps(success_line(info), ensure_ascii=False))
     return EXIT_OK
 
 
-def read_ids(path: str) -> list[str]:
-    """All ids of an ids file (or stdin for '-'), read before the run so that the total is known."""
+def read_ids(path: str, skip: set[str]) -> list[str]:
+    """The distinct ids of an ids file (or stdin for '-') not in `skip`, read before the run to know the total.
+
+    Memory: the distinct ids are held (dropping repeats needs them anyway), then handed out with `drain()`.
+    """
     try:
         if path == "-":
-            return list(iter_ids(sys.stdin))
+            return unique(iter_ids(sys.stdin), skip)
         with open(path, encoding="utf-8") as file:
-            return list(iter_ids(file))
+            return unique(iter_ids(file), skip)
     except OSError as exc:
         raise UsageError(f"cannot read ids from {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
@@ -460,11 +504,17 @@ def prepare_output(path: str, *, resume: bool, overwrite: bool) -> ResumeState:
     return ResumeState(set(), 0)
 
 
+def ids_to_export(args: argparse.Namespace) -> list[str]:
+    """The ids still to export: for `--resume`, those not yet in `--out` (after repairing a torn last line)."""
+    done = prepare_output(args.out, resume=args.resume, overwrite=args.overwrite).done
+    ids = read_ids(args.ids, done)
+    if done:
+        print(f"resume: {len(done):,} ids already in {args.out}, {len(ids):,} to go", file=sys.stderr)
+    return ids
+
+
 async def run_export(args: argparse.Namespace) -> int:
-    state = prepare_output(args.out, resume=args.resume, overwrite=args.overwrite)
-    ids = unique(read_ids(args.ids), state.done)
-    if state.done:
-        print(f"resume: {len(state.done):,} ids already in {args.out}, {len(ids):,} to go", file=sys.stderr)
+    ids = ids_to_export(args)  # the set of ids already exported is dropped here, before the run
     options = ExportOptions(args.data_annotation_id, args.concurrency, args.rate_limit, args.batch_size)
     async with make_client(args, max_connections=max(100, args.concurrency)) as client:
         return await export_to_file(client, ids, args.out, options, append=args.resume, interval=args.progress_interval)
@@ -473,17 +523,23 @@ async def run_export(args: argparse.Namespace) -> int:
 async def export_to_file(
     client: ModelArtsClient, ids: list[str], out: str, options: ExportOptions, *, append: bool, interval: float
 ) -> int:
-    """Run an export into `out`, showing progress and a summary on stderr; return the exit code."""
+    """Run an export into `out`, showing progress and a summary on stderr; return the exit code.
+
+    `ids` is emptied as the ids are handed to the run (see `drain`).
+    """
     try:
         writer = JsonlWriter(out, append=append)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
     progress = Progress(sys.stderr, len(ids), interactive=sys.stderr.isatty(), interval=interval)
     try:
-        await export(client, ids, writer, progress, options)
+        await export(client, drain(ids), writer, progress, options)
     except StopExport as exc:
         progress.close()
         print(f"modelarts-async: error: stopped after {progress.done:,} ids: {exc}", file=sys.stderr)
+        hint = _failure_hint(client, exc.__cause__ or exc)
+        if hint:
+            print(hint, file=sys.stderr)
         print("(ids not yet written are exported by a rerun with --resume)", file=sys.stderr)
         return EXIT_USAGE
     finally:
@@ -512,6 +568,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             raise UsageError("the fake server did not start")
         print(f"demo: fake ModelArts with {args.images:,} images at {url} (a separate process)", file=sys.stderr)
         ids = generated_image_ids(args.images)
+        count = len(ids)  # export_to_file hands the list out and empties it
         job = CLASSIFICATION_JOB if args.kind == "classification" else DETECTION_JOB
         options = ExportOptions(job, args.concurrency, None, args.batch_size)
         with tempfile.TemporaryDirectory() as scratch:
@@ -520,7 +577,7 @@ async def run_demo(args: argparse.Namespace) -> int:
                 started = time.perf_counter()
                 code = await export_to_file(client, ids, out, options, append=False, interval=args.progress_interval)
                 elapsed = time.perf_counter() - started
-        print(f"throughput: {len(ids) / elapsed:,.0f} images/s ({len(ids):,} images in {elapsed:.2f} s)")
+        print(f"throughput: {count / elapsed:,.0f} images/s ({count:,} images in {elapsed:.2f} s)")
         return code
     finally:
         if server.returncode is None:

@@ -62,12 +62,18 @@ def endpoint_for_region(region: str) -> str:
 
 
 def create_client(
-    context: str = "default", config_file: str | os.PathLike[str] | None = None, **options: Any
+    context: str = "default",
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    endpoint: str | None = None,
+    project_id: str | None = None,
+    **options: Any,
 ) -> ModelArtsClient:
     """A `ModelArtsClient` for a named context of the config file; environment variables override the file.
 
     The file is `config_file`, else `$MODELARTS_CONFIG`, else `~/.modelarts/config.json` (format: README,
-    "Authentication"). Other keyword arguments go to `ModelArtsClient` (e.g. `timeout=`). This reads the file
+    "Authentication"). `endpoint=` and `project_id=` override both the file and the environment. Other keyword
+    arguments go to `ModelArtsClient` (e.g. `timeout=`). This reads the file
     synchronously (a plain function, like the old SDK's `config.create_client`): call it before async work.
     Raises `ConfigError` naming the file, context and key at fault.
     """
@@ -79,16 +85,18 @@ def create_client(
     where = f"context {context!r} in {path}"
     values = _checked_context(contexts[context], where)
     values = _with_env_overrides(values, os.environ)
+    values = _with_explicit(values, endpoint=endpoint, project_id=project_id)
     return _client(values, where, lambda key: repr(key), options)
 
 
-def client_from_env(**options: Any) -> ModelArtsClient:
+def client_from_env(*, endpoint: str | None = None, project_id: str | None = None, **options: Any) -> ModelArtsClient:
     """A `ModelArtsClient` from the official SDK's variables: `HUAWEICLOUD_SDK_AK`, `_SK`, `_PROJECT_ID`, ...
 
     Needs `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`, and `MODELARTS_ENDPOINT` or
-    `HUAWEICLOUD_SDK_REGION`; `HUAWEICLOUD_SDK_SECURITY_TOKEN` for temporary credentials. A plain function.
+    `HUAWEICLOUD_SDK_REGION`; `HUAWEICLOUD_SDK_SECURITY_TOKEN` for temporary credentials. `endpoint=` and
+    `project_id=` take the place of their variables. A plain function.
     """
-    values = _with_env_overrides({}, os.environ)
+    values = _with_explicit(_with_env_overrides({}, os.environ), endpoint=endpoint, project_id=project_id)
     if "ak" not in values:
         raise ConfigError(
             f"{ENV_NAMES['ak']} and {ENV_NAMES['sk']} are not set: set them (and {ENV_NAMES['project_id']}, "
@@ -151,6 +159,12 @@ def _with_env_overrides(values: dict[str, str], environ: Mapping[str, str]) -> d
         values.pop("endpoint", None)  # a region from the environment picks its own endpoint
     values.update(env)
     return values
+
+
+def _with_explicit(values: dict[str, str], *, endpoint: str | None, project_id: str | None) -> dict[str, str]:
+    """The values with the caller's own endpoint and project on top (a region then only names the IAM region)."""
+    explicit = {key: value for key, value in (("endpoint", endpoint), ("project_id", project_id)) if value}
+    return {**values, **explicit} if explicit else values
 
 
 def _client(values: dict[str, str], where: str, name: Callable[[str], str], options: dict[str, Any]) -> ModelArtsClient:

@@ -7,8 +7,10 @@ is added, so that a server under load spends its CPU on HTTP, not on JSON.
 
 from __future__ import annotations
 
+import calendar
 import json
 import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -17,6 +19,7 @@ from urllib.parse import unquote
 from attrs import frozen
 
 from .._models import DetectionTag
+from .._signer import SDK_DATE_FORMAT, verify_request
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +31,9 @@ __all__ = ["FAKE_ENDPOINT", "FAKE_PROJECT_ID", "FakeJob", "FakeModelArts", "Fake
 #: The endpoint `FakeModelArts.client()` uses: a name that never resolves, so nothing can leave the process.
 FAKE_ENDPOINT = "https://modelarts.fake.invalid"
 FAKE_PROJECT_ID = "fake-project"
+
+#: The gateway refuses a signature dated more than this many seconds from its clock (`APIG.0303`).
+MAX_CLOCK_SKEW = 15 * 60
 
 JobKind = Literal["classification", "detection"]
 _JSON = {"Content-Type": "application/json"}
@@ -218,13 +224,13 @@ class FakeModelArts:
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
         """Answer one request (`target` is the raw path with its query); the transports and the server call this."""
         self.request_count += 1
-        path, _, query = target.partition("?")
+        path = target.partition("?")[0]
         if self.record:
             self.requests.append(RecordedRequest(method, path, body))
         faults = self._faults
         reply = self._injected_fault(faults) if faults.any_failure else None
         if reply is None:
-            reply = self._check_auth(method, path, query, headers, body) or self._route(method, path, body)
+            reply = self._check_auth(method, target, headers, body) or self._route(method, path, body)
         if reply.status >= 400:  # support asks for the request id of failures; successes skip the copy
             reply = reply._replace(headers={**reply.headers, "X-Request-Id": f"fake-{self.request_count}"})
         return reply._replace(delay=faults.latency) if faults.latency else reply
@@ -245,15 +251,11 @@ class FakeModelArts:
             return FakeReply(200, b"<html>upstream sent garbage", {"Content-Type": "text/html"})
         return None
 
-    def _check_auth(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
-    ) -> FakeReply | None:
+    def _check_auth(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply | None:
         if self.token is not None and headers.get("x-auth-token") != self.token:
             return _error(401, "APIG.0301", "Incorrect IAM authentication information: token is missing or invalid")
         if self.aksk is not None:
-            from ._signature import check_signature
-
-            problem = check_signature(self.aksk, method, path, query, headers, body)
+            problem = _signature_problem(self.aksk, method, target, headers, body)
             if problem is not None:
                 code, detail = problem
                 return _error(401, code, f"Incorrect IAM authentication information: {detail}")
@@ -343,6 +345,26 @@ def _dumps(data: Any) -> bytes:
 def _error(status: int, code: str, message: str) -> FakeReply:
     body = _dumps({"is_success": False, "error_code": code, "error_msg": message})
     return FakeReply(status, body, _JSON)
+
+
+def _signature_problem(
+    aksk: tuple[str, str], method: str, target: str, headers: Mapping[str, str], body: bytes
+) -> tuple[str, str] | None:
+    """None for a request signed with `aksk` and dated within 15 minutes, else the gateway's (code, message)."""
+    access_key, secret_key = aksk
+    # The same canonical request as our signer: that one is checked byte for byte against huaweicloudsdkcore's.
+    reason = verify_request(
+        method, target, headers.items(), body, secret_key_for=lambda key: secret_key if key == access_key else None
+    )
+    if reason is not None:
+        return "APIG.0301", reason
+    try:
+        signed_at = calendar.timegm(time.strptime(headers.get("x-sdk-date", ""), SDK_DATE_FORMAT))
+    except ValueError:
+        return "APIG.0301", "X-Sdk-Date is not YYYYMMDDTHHMMSSZ"
+    if abs(time.time() - signed_at) > MAX_CLOCK_SKEW:
+        return "APIG.0303", "the signature expired: X-Sdk-Date is more than 15 minutes from the gateway's clock"
+    return None
 
 
 def _no_such_api() -> FakeReply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from modelarts_async.testing import FakeModelArts, generated_image_ids
@@ -33,7 +33,10 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-async def start_cli(args: Sequence[str], *, stdin: bytes | None = None) -> asyncio.subprocess.Process:
+async def start_cli(
+    args: Sequence[str], *, stdin: bytes | None = None, env: Mapping[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """Start `python -m modelarts_async ARGS` with `cli_env()` plus `env`."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -42,13 +45,13 @@ async def start_cli(args: Sequence[str], *, stdin: bytes | None = None) -> async
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
     )
 
 
-async def run_cli(*args: str, stdin: bytes | None = None) -> Run:
+async def run_cli(*args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None) -> Run:
     """Run `python -m modelarts_async ARGS` to the end."""
-    proc = await start_cli(args, stdin=stdin)
+    proc = await start_cli(args, stdin=stdin, env=env)
     out, err = await proc.communicate(stdin)
     assert proc.returncode is not None
     return Run(proc.returncode, out.decode(), err.decode())

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_run import IDS, JOB, PROJECT, Served, connection, run_cli
 
-from modelarts_async.testing import FakeModelArts, Faults
+from modelarts_async.testing import FakeModelArts, FakeReply, Faults
 
 
 @pytest.fixture
@@ -132,6 +134,50 @@ async def test_transient_failures_are_error_lines(served: Served, tmp_path: Path
     run = await run_cli(*export_args(served.url, ids, out))
     assert run.code in (0, 2)  # retries may or may not recover every id
     assert sorted(line["image_id"] for line in read_lines(out)) == sorted(IDS)  # type: ignore[type-var]
+
+
+async def test_batch_size_sends_batch_calls_and_writes_one_line_per_id(served: Served, tmp_path: Path) -> None:
+    served.fake.record = True
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join([*IDS, "unknown-id", "bad/id", IDS[0]]))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out, "--batch-size", "16", "--concurrency", "2"))
+    assert run.code == 2, run.stderr
+    by_id = {line["image_id"]: line for line in read_lines(out)}
+    assert len(by_id) == len(read_lines(out)) == len(IDS) + 2
+    assert by_id["unknown-id"]["error"]["type"] == "NotFoundError"  # type: ignore[index]
+    assert by_id["bad/id"]["error"]["type"] == "InvalidArgumentError"  # type: ignore[index]
+    # 41 valid ids in calls of at most 16: three batch calls, no single-image call (the invalid id is never sent).
+    assert [(r.method, r.path.rsplit("/", 2)[-2:]) for r in served.fake.requests] == [("POST", ["tags", "show"])] * 3
+    assert "3 HTTP requests" in run.stderr
+
+
+class ClockedFake(FakeModelArts):
+    """The fake, noting when each request arrives."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.arrivals: list[float] = []
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
+        self.arrivals.append(time.monotonic())
+        return super().handle(method, target, headers, body)
+
+
+@pytest.mark.parametrize("batch", [[], ["--batch-size", "2"]])
+async def test_rate_limit_spaces_requests(tmp_path: Path, batch: list[str]) -> None:
+    fake = ClockedFake(project_id=PROJECT, record=False)
+    fake.add_generated_job(JOB, "classification", IDS, seed=1)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS[: 4 * (2 if batch else 1)]))
+    out = tmp_path / "out.jsonl"
+    async with fake.serve() as url:
+        run = await run_cli(*export_args(url, ids, out, "--rate-limit", "2", "--concurrency", "8", *batch))
+    assert run.code == 0, run.stderr
+    assert len(fake.arrivals) == 4
+    # 2 requests at once, then one per 1/2 s: the last starts 1 s after the first. A busy machine can only
+    # stretch this (no upper bound is asserted); 0.75 s leaves room for the first request arriving late.
+    assert fake.arrivals[-1] - fake.arrivals[0] >= 0.75
 
 
 async def test_plain_progress_lines_when_stderr_is_not_a_terminal(served: Served, tmp_path: Path) -> None:

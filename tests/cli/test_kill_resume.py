@@ -8,6 +8,7 @@ import random
 import signal
 from pathlib import Path
 
+import pytest
 from cli_run import PROJECT, start_cli
 
 from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
@@ -26,10 +27,16 @@ async def grown_past(path: Path, size: int, proc: asyncio.subprocess.Process) ->
         await asyncio.sleep(0.005)
 
 
-async def test_each_id_exactly_once_after_kills_and_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "latency"),
+    # A batch call answers many ids at once: a slower fake keeps the run long enough to be killed mid-way.
+    [([], 0.002), (["--batch-size", "7"], 0.05)],
+    ids=["single", "batch"],
+)
+async def test_each_id_exactly_once_after_kills_and_resumes(tmp_path: Path, mode: list[str], latency: float) -> None:
     rng = random.Random(20240611)
     good = generated_image_ids(2000, seed=5)
-    fake = FakeModelArts(project_id=PROJECT, record=False, faults=Faults(latency=0.002))
+    fake = FakeModelArts(project_id=PROJECT, record=False, faults=Faults(latency=latency))
     fake.add_generated_job(JOB, "detection", good, seed=5)
     bad = ["missing-1", "missing-2", "bad/id", ".."]
     ids = tmp_path / "ids.txt"
@@ -39,7 +46,7 @@ async def test_each_id_exactly_once_after_kills_and_resumes(tmp_path: Path) -> N
 
     async with fake.serve() as url:
         args = ["export", "--endpoint", url, "--project-id", PROJECT, "--data-annotation-id", JOB]
-        args += ["--ids", str(ids), "--out", str(out), "--resume", "--concurrency", "8"]
+        args += ["--ids", str(ids), "--out", str(out), "--resume", "--concurrency", "8", *mode]
         kills = 0
         for round_ in range(6):
             proc = await start_cli(args)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from modelarts_async import DetectionTag, ImageInfo, NotFoundError
+from modelarts_async import BulkStats, DetectionTag, ImageInfo, NotFoundError
 from modelarts_async._cli import (
     JsonlWriter,
     Progress,
     UsageError,
+    drain,
     error_line,
     iter_ids,
     read_export,
@@ -102,6 +103,22 @@ def test_status_line_shows_done_total_rate_eta_and_failures() -> None:
     assert "600 ids/s" in line
     assert "ETA 6s" in line
     assert line.endswith("failed 3")
+
+
+def test_status_line_shows_throttling_and_the_current_concurrency() -> None:
+    stats = BulkStats(done=10, ok=10, failed=0, in_flight=4, concurrency=8, attempts=22, throttled=12, elapsed=1.0)
+    assert status_line(10, 100, 0, 1.0, stats).endswith("failed 0  throttled 12  in flight 4/8")
+    unthrottled = BulkStats(done=10, ok=10, failed=0, in_flight=4, concurrency=8, attempts=10, throttled=0, elapsed=1.0)
+    assert status_line(10, 100, 0, 1.0, unthrottled).endswith("failed 0")
+
+
+def test_drain_hands_out_in_order_and_empties_the_list() -> None:
+    ids = ["a", "b", "c"]
+    out = drain(ids)
+    assert next(out) == "a"
+    assert ids == ["c", "b"]  # "a" is no longer held by the list
+    assert list(out) == ["b", "c"]
+    assert ids == []
 
 
 def test_plain_progress_prints_a_line_per_interval_and_a_summary() -> None:

@@ -139,6 +139,24 @@ async def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert auth.project_id == PROJECT
 
 
+async def test_explicit_endpoint_and_project_override_the_environment_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "config.json")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "from-env")
+    monkeypatch.setenv("MODELARTS_ENDPOINT", "http://127.0.0.1:9000")
+    client = create_client(config_file=path, endpoint="http://127.0.0.1:9999", project_id="explicit")
+    endpoint, project, auth = describe(client)
+    assert (endpoint, project, auth.project_id) == ("http://127.0.0.1:9999", "explicit", "explicit")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "AKENV")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+    monkeypatch.delenv("MODELARTS_ENDPOINT")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", "cn-east-3")  # a region alone picks the public endpoint...
+    assert ModelArtsClient.from_env().endpoint == "https://modelarts.cn-east-3.myhuaweicloud.com"
+    endpoint, project, auth = describe(ModelArtsClient.from_env(endpoint="http://127.0.0.1:9999", project_id="x"))
+    assert (endpoint, project, auth.project_id) == ("http://127.0.0.1:9999", "x", "x")  # ...an explicit one wins
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
