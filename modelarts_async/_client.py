@@ -1,7 +1,8 @@
 """`ModelArtsClient`: one pooled `httpx.AsyncClient` per instance, and the typed calls of the annotation API.
 
-Data flows one way: path building (`_paths`) → `httpx.Auth` → transport → `_call` (where retries wrap one
-attempt) → `_decode` → `_converter` → model.
+Data flows one way: path building (`_paths`) → `_call` (where retries wrap one attempt) → auth → transport
+→ `_decode` → `_converter` → model. An attempt takes the lean path (`_direct`, aiohttp's pool directly) when the
+client owns its transport and its auth can sign plain values; otherwise httpx sends it, running any `httpx.Auth`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from . import _bulk
 from ._bulk import ImageResultStream
 from ._converter import structure_image_info
 from ._decode import decode_response
-from ._direct import NOT_DIRECT, DirectSender, Exchange, direct_signer, too_large
+from ._direct import NOT_DIRECT, DirectSender, Exchange, direct_signer, read_capped
 from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError
 from ._models import ImageInfo, ImageResult
 from ._pacing import Pacer
@@ -239,7 +240,14 @@ class ModelArtsClient:
         try:
             response = await self._http.send(request, auth=self._auth or httpx.USE_CLIENT_DEFAULT, stream=True)
             try:
-                body = await self._read_body(response)
+                declared = response.headers.get("content-length")
+                body = await read_capped(
+                    response.aiter_bytes(),
+                    int(declared) if declared is not None and declared.isdigit() else None,
+                    self._max_response_bytes,
+                    response.status_code,
+                    response.headers,
+                )
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
@@ -279,20 +287,6 @@ class ModelArtsClient:
             return self._timeout
         cut = max(remaining, _MIN_ATTEMPT_TIMEOUT)
         return httpx.Timeout(**{k: cut if v is None else min(v, cut) for k, v in self._timeout_parts.items()})
-
-    async def _read_body(self, response: httpx.Response) -> bytes:
-        """Read the body as a stream, refusing to hold more than `max_response_bytes` in memory."""
-        limit = self._max_response_bytes
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise too_large(response.status_code, response.headers, limit)
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_large(response.status_code, response.headers, limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _check_usable(self) -> None:
         if self._closed:

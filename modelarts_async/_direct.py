@@ -10,7 +10,7 @@ Anything else (a user's `httpx.Auth`, `transport=`, `http_client=`, IAM password
 from __future__ import annotations
 
 import ssl as ssl_module
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
@@ -20,7 +20,7 @@ from ._exceptions import ResponseValidationError
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["NOT_DIRECT", "DirectSender", "Exchange", "HeaderSigner", "direct_signer", "too_large"]
+__all__ = ["NOT_DIRECT", "DirectSender", "Exchange", "HeaderSigner", "direct_signer", "read_capped"]
 
 #: Adds headers to a request before it is sent: `(method, target, headers, body) -> headers to add`, where
 #: `target` is the path with its query and `headers` are the (name, value) pairs that will be sent, Host included.
@@ -119,17 +119,11 @@ class DirectSender:
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         limit = self._max_response_bytes
         declared = response.content_length
-        if declared is not None and declared > limit:
-            raise too_large(response.status, response.headers, limit)
-        if declared is not None and "Content-Encoding" not in response.headers:
-            return await response.read()
-        chunks, size = [], 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise too_large(response.status, response.headers, limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        if declared is not None and declared <= limit and "Content-Encoding" not in response.headers:
+            return await response.read()  # exactly `declared` bytes: one read, no chunk loop
+        return await read_capped(
+            response.content.iter_chunked(_CHUNK), declared, limit, response.status, response.headers
+        )
 
     def _client_timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
         """aiohttp's form of an httpx timeout, as the httpx-aiohttp transport maps it (write is not enforced)."""
@@ -142,6 +136,21 @@ class DirectSender:
             if len(self._timeouts) < 8:  # the client's own few; the many clamped near a deadline are not kept
                 self._timeouts[key] = cached
         return cached
+
+
+async def read_capped(
+    chunks: AsyncIterator[bytes], declared: int | None, limit: int, status_code: int, headers: Mapping[str, Any]
+) -> bytes:
+    """A body read chunk by chunk, refusing at once to hold more than `limit` bytes (declared or decompressed)."""
+    if declared is not None and declared > limit:
+        raise too_large(status_code, headers, limit)
+    parts, size = [], 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large(status_code, headers, limit)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def too_large(status_code: int, headers: Mapping[str, Any], limit: int) -> ResponseValidationError:

@@ -1,9 +1,8 @@
-"""The default HTTP transport, and one mapping from any transport's exceptions to our typed errors.
+"""One mapping from any transport's exceptions, httpx's or aiohttp's own, to our typed errors.
 
-httpx's own pool collapses above ~16 concurrent requests (shared/PERFORMANCE.md), so the default is
-`httpx_aiohttp.AiohttpTransport`, imported only when a client is built so `import modelarts_async` stays light.
-That transport reports a refused connection or a server hanging up as `httpx.ConnectTimeout`; we look at the
-exception it chained to tell users "refused" or "closed" from "timed out".
+The `httpx-aiohttp` transport reports a refused connection or a server hanging up as `httpx.ConnectTimeout`, and
+aiohttp raises one exception for a slow connect and for a full pool; we look at the exception underneath (and the
+frames it passed through) to tell users "refused", "closed", "connect timeout" and "pool timeout" apart.
 """
 
 from __future__ import annotations
