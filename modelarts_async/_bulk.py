@@ -140,10 +140,11 @@ async def get_image_info_by_ids(
     ids = list(image_ids)
     for image_id in ids:
         path_segment("image_id", image_id)
-    path = batch_tags_path(client._project(project_id), data_annotation_id)
+    project = client._project(project_id)
+    path = batch_tags_path(project, data_annotation_id)
     if not ids:
         return []
-    answer = await _fetch_batch(client, path, ids, pacer=None)
+    answer = await _fetch_batch(client, project, path, ids, pacer=None)
     infos = []
     for _, item in answer.items:
         if isinstance(item, ResponseValidationError):
@@ -158,8 +159,10 @@ class _BatchAnswer(NamedTuple):
     request_id: str | None
 
 
-async def _fetch_batch(client: ModelArtsClient, path: str, ids: list[str], pacer: _WorkerPacer | None) -> _BatchAnswer:
-    reply = await client._call("POST", path, json={"image_id": ids}, pacer=pacer)
+async def _fetch_batch(
+    client: ModelArtsClient, project_id: str, path: str, ids: list[str], pacer: _WorkerPacer | None
+) -> _BatchAnswer:
+    reply = await client._call("POST", path, json={"image_id": ids}, pacer=pacer, project_id=project_id)
     items = structure_images_tags(reply.data, status_code=reply.status_code, request_id=reply.request_id)
     return _BatchAnswer(items, reply.status_code, reply.request_id)
 
@@ -391,7 +394,8 @@ class _Run:
     async def _fetch_chunk(self, chunk: list[tuple[int, Any]], pacer: _WorkerPacer) -> None:
         """One batch call; if the whole call fails, halve the chunk so one bad id cannot fail its neighbours."""
         try:
-            answer = await _fetch_batch(self._client, self._batch_path, [image_id for _, image_id in chunk], pacer)
+            ids = [image_id for _, image_id in chunk]
+            answer = await _fetch_batch(self._client, self._project_id, self._batch_path, ids, pacer)
         except ClientStateError:
             raise
         except Exception as exc:

@@ -21,6 +21,7 @@ import attrs
 import httpx
 
 from . import _bulk
+from ._auth import AKSKAuth
 from ._bulk import ImageResultStream
 from ._converter import structure_image_info
 from ._decode import decode_response
@@ -97,6 +98,9 @@ class ModelArtsClient:
             )
             transport = self._direct.transport()
         self._direct_signer = direct_signer(auth)
+        # AK/SK requests name their project in X-Project-Id (as the official SDK sends it); an AKSKAuth made
+        # without one gets each call's project from here, signed like every other header.
+        self._sends_project = isinstance(auth, AKSKAuth) and auth.project_id is None
         self._http = http_client or httpx.AsyncClient(
             timeout=DEFAULT_TIMEOUT if timeout is None else timeout, transport=transport
         )
@@ -154,8 +158,9 @@ class ModelArtsClient:
     async def _get_image_info(
         self, *, project_id: str | None, data_annotation_id: str, image_id: str, pacer: Pacer | None
     ) -> ImageInfo:
-        path = image_tags_path(self._project(project_id), data_annotation_id, image_id)
-        reply = await self._call("GET", path, pacer=pacer)
+        project = self._project(project_id)
+        path = image_tags_path(project, data_annotation_id, image_id)
+        reply = await self._call("GET", path, pacer=pacer, project_id=project)
         return structure_image_info(
             reply.data,
             requested_image_id=image_id,
@@ -169,11 +174,19 @@ class ModelArtsClient:
             raise InvalidArgumentError("project_id is missing: pass it to the call or to ModelArtsClient()")
         return project
 
-    async def _call(self, method: str, path: str, *, json: Any = None, pacer: Pacer | None = None) -> JSONReply:
-        """Send a call, retrying the attempts `RetryPolicy` allows; raise the last attempt's error with `attempts`."""
+    async def _call(
+        self, method: str, path: str, *, json: Any = None, pacer: Pacer | None = None, project_id: str | None = None
+    ) -> JSONReply:
+        """Send a call, retrying the attempts `RetryPolicy` allows; raise the last attempt's error with `attempts`.
+
+        `project_id` is the project the path names; AK/SK requests send it as `X-Project-Id`.
+        """
         self._check_usable()
         if self._http.is_closed:
             raise ClientStateError("the connection pool of this ModelArtsClient is closed: create a new client")
+        headers = self._headers
+        if self._sends_project and project_id is not None:
+            headers = {**headers, "X-Project-Id": project_id}
         policy = self._retry
         clock = policy.clock
         deadline_at = math.inf
@@ -187,7 +200,7 @@ class ModelArtsClient:
                 # Time spent queued in a pacer before the first attempt is not the call's: the deadline starts here.
                 deadline_at = started + policy.deadline
             try:
-                reply = await self._attempt(method, path, json, self._timeout_within(deadline_at - started))
+                reply = await self._attempt(method, path, json, headers, self._timeout_within(deadline_at - started))
             except ModelArtsError as exc:
                 error = exc
             else:
@@ -210,18 +223,18 @@ class ModelArtsClient:
             log_retry(method, path, error, reason, attempt, wait)
             await policy.sleep(wait)
 
-    async def _attempt(self, method: str, path: str, json: Any, timeouts: Any) -> JSONReply:
+    async def _attempt(self, method: str, path: str, json: Any, headers: dict[str, str], timeouts: Any) -> JSONReply:
         """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
         if self._direct is not None and self._direct_signer is not NOT_DIRECT:
-            exchange = await self._send_direct(method, path, json, timeouts)
+            exchange = await self._send_direct(method, path, json, headers, timeouts)
         else:
-            exchange = await self._send_httpx(method, path, json, timeouts)
+            exchange = await self._send_httpx(method, path, json, headers, timeouts)
         data = decode_response(exchange.status_code, exchange.headers, exchange.body)
         return JSONReply(data, exchange.status_code, exchange.headers.get("x-request-id"))
 
-    async def _send_direct(self, method: str, path: str, json: Any, timeouts: Any) -> Exchange:
+    async def _send_direct(self, method: str, path: str, json: Any, headers: dict[str, str], timeouts: Any) -> Exchange:
         assert self._direct is not None
-        headers, body = self._headers, b""
+        body = b""
         if json is not None:
             headers = {**headers, "Content-Type": "application/json"}
             body = _json.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
@@ -233,10 +246,8 @@ class ModelArtsClient:
                 raise map_transport_error(exc, method=method, path=path) from exc
             raise
 
-    async def _send_httpx(self, method: str, path: str, json: Any, timeouts: Any) -> Exchange:
-        request = self._http.build_request(
-            method, self.endpoint + path, headers=self._headers, json=json, timeout=timeouts
-        )
+    async def _send_httpx(self, method: str, path: str, json: Any, headers: dict[str, str], timeouts: Any) -> Exchange:
+        request = self._http.build_request(method, self.endpoint + path, headers=headers, json=json, timeout=timeouts)
         try:
             response = await self._http.send(request, auth=self._auth or httpx.USE_CLIENT_DEFAULT, stream=True)
             try:

@@ -105,3 +105,27 @@ async def test_the_httpx_path_on_the_default_transport_reuses_one_connection(loo
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
     assert len(loopback.requests) == 20
     assert len(loopback.peers) == 1
+
+
+@PATHS
+@pytest.mark.parametrize(
+    ("auth_project", "call_project", "sent"),
+    [(None, None, PROJECT), (None, "other", "other"), ("fixed", "other", "fixed")],
+)
+async def test_aksk_requests_name_their_project(loopback: Loopback, path, auth_project, call_project, sent):
+    """AK/SK requests carry X-Project-Id: the AKSKAuth's own project, else the project of the call."""
+    # One body that answers both calls (each ignores the other's fields).
+    loopback.reply(json_body={**CLASSIFICATION, "images_tags": [CLASSIFICATION]})
+    auth = AKSKAuth(AK, SK, project_id=auth_project)
+    async with client_for(loopback.url, path, auth=auth) as client:
+        await client.get_image_info_by_id(project_id=call_project, data_annotation_id=JOB, image_id=IMAGE)
+        await client.get_image_info_by_ids(project_id=call_project, data_annotation_id=JOB, image_ids=[IMAGE])
+    assert [request.headers["X-Project-Id"] for request in loopback.requests] == [sent, sent]
+    assert all("x-project-id" in request.headers["Authorization"] for request in loopback.requests)
+
+
+async def test_token_requests_send_no_project_header(loopback: Loopback):
+    loopback.reply(json_body=CLASSIFICATION)
+    async with ModelArtsClient(loopback.url, project_id=PROJECT, auth=TokenAuth("tok")) as client:
+        await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
+    assert "X-Project-Id" not in loopback.requests[0].headers
