@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import itertools
 import math
-import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
 
     from ._client import ModelArtsClient
 
-__all__ = ["ImageResultStream", "collect_image_infos", "get_image_info_by_ids", "iter_image_infos"]
+__all__ = ["ImageResultStream", "get_image_info_by_ids", "iter_image_infos"]
 
 #: A `Retry-After` longer than this pauses the run only this long (a misconfigured gateway must not stall an ETL).
 MAX_PAUSE = 60.0
@@ -101,34 +100,6 @@ def iter_image_infos(
         window=window or per_worker * concurrency * (batch_size or 1),
     )
     return ImageResultStream(run)
-
-
-async def collect_image_infos(
-    client: ModelArtsClient,
-    image_ids: Iterable[str] | AsyncIterable[str],
-    *,
-    data_annotation_id: str,
-    project_id: str | None,
-    concurrency: int,
-    rate_limit: float | None,
-    batch_size: int | None,
-    fail_fast: bool,
-) -> list[ImageResult]:
-    """All results in input order; the list holds everything anyway, so the reorder window is unbounded."""
-    stream = iter_image_infos(
-        client,
-        image_ids,
-        data_annotation_id=data_annotation_id,
-        project_id=project_id,
-        concurrency=concurrency,
-        ordered=True,
-        rate_limit=rate_limit,
-        batch_size=batch_size,
-        fail_fast=fail_fast,
-        window=sys.maxsize,
-    )
-    async with stream:
-        return [result async for result in stream]
 
 
 async def get_image_info_by_ids(

@@ -12,6 +12,7 @@ import copy
 import json as _json
 import logging
 import math
+import sys
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
 from typing import Any, NamedTuple, Self
@@ -98,6 +99,7 @@ class ModelArtsClient:
             )
             transport = self._direct.transport()
         self._direct_signer = direct_signer(auth)
+        self._lean = self._direct is not None and self._direct_signer is not NOT_DIRECT
         # AK/SK requests name their project in X-Project-Id (as the official SDK sends it); an AKSKAuth made
         # without one gets each call's project from here, signed like every other header.
         self._sends_project = isinstance(auth, AKSKAuth) and auth.project_id is None
@@ -225,7 +227,7 @@ class ModelArtsClient:
 
     async def _attempt(self, method: str, path: str, json: Any, headers: dict[str, str], timeouts: Any) -> JSONReply:
         """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
-        if self._direct is not None and self._direct_signer is not NOT_DIRECT:
+        if self._lean:
             exchange = await self._send_direct(method, path, json, headers, timeouts)
         else:
             exchange = await self._send_httpx(method, path, json, headers, timeouts)
@@ -366,16 +368,21 @@ class ModelArtsClient:
 
         Same behaviour as `iter_image_infos`; check each result's `ok`, or call `unwrap()` to raise its error.
         """
-        return await _bulk.collect_image_infos(
+        # The list holds every result anyway, so the reorder window may be unbounded.
+        stream = _bulk.iter_image_infos(
             self,
             image_ids,
             data_annotation_id=data_annotation_id,
             project_id=project_id,
             concurrency=concurrency,
+            ordered=True,
             rate_limit=rate_limit,
             batch_size=batch_size,
             fail_fast=fail_fast,
+            window=sys.maxsize,
         )
+        async with stream:
+            return [result async for result in stream]
 
     async def get_image_info_by_ids(
         self, *, data_annotation_id: str, image_ids: Iterable[str], project_id: str | None = None
