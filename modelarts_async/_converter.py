@@ -17,7 +17,13 @@ from typing import Any, NamedTuple, NoReturn, TypeAlias
 from ._exceptions import ResponseValidationError
 from ._models import Coordinate, DetectionTag, ImageInfo, Position
 
-__all__ = ["BatchItem", "structure_image_info", "structure_images_tags", "unstructure_image_info"]
+__all__ = [
+    "BatchItem",
+    "structure_image_info",
+    "structure_images_tags",
+    "unstructure_image_info",
+    "unstructure_position",
+]
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], what: str) -> None:
@@ -91,7 +97,8 @@ def _strict_int(value: Any) -> int:
     return value  # type: ignore[no-any-return]
 
 
-def _unstructure_position(pos: Position) -> list[Any]:
+def unstructure_position(pos: Position) -> list[Any]:
+    """A `DetectionTag.pos` as JSON lists again: `(10, 0, 100, 100)` or `((0, 10), (50, 95))` in, lists out."""
     return [list(p) if isinstance(p, tuple) else p for p in pos]
 
 
@@ -114,7 +121,7 @@ def _hooks() -> _Hooks:
     converter.register_structure_hook(str, _strict_str)
     converter.register_unstructure_hook(
         DetectionTag,
-        make_dict_unstructure_fn(DetectionTag, converter, pos=override(unstruct_hook=_unstructure_position)),
+        make_dict_unstructure_fn(DetectionTag, converter, pos=override(unstruct_hook=unstructure_position)),
     )
     return _Hooks(
         structure_image_info=make_dict_structure_fn(

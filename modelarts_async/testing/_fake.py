@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from attrs import frozen
 
+from .._converter import unstructure_position
 from .._models import DetectionTag
 from .._signer import SDK_DATE_FORMAT, verify_request
 
@@ -328,7 +329,7 @@ def _wire_tag(tag: Any, kind: JobKind) -> Any:
             raise TypeError(f"a classification job's tags are label names (str), got {type(tag).__name__}")
         return tag
     if isinstance(tag, DetectionTag):
-        return {"tag": tag.tag, "pos": [list(p) if isinstance(p, tuple) else p for p in tag.pos]}
+        return {"tag": tag.tag, "pos": unstructure_position(tag.pos)}
     if isinstance(tag, Mapping) and "tag" in tag and "pos" in tag:
         return dict(tag)
     raise TypeError(f"a detection job's tags are DetectionTag or {{'tag', 'pos'}} dicts, got {type(tag).__name__}")
