@@ -16,11 +16,11 @@ from ._fake import (
     FAKE_PROJECT_ID,
     FakeJob,
     FakeModelArts,
-    FakeReply,
     Faults,
     RecordedRequest,
     generated_image_ids,
 )
+from ._reply import FakeReply
 
 __all__ = [
     "FAKE_ENDPOINT",

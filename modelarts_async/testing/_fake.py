@@ -21,6 +21,7 @@ from attrs import frozen
 from .._converter import unstructure_position
 from .._models import DetectionTag
 from .._signer import SDK_DATE_FORMAT, verify_request
+from ._reply import JSON_HEADERS, FakeReply, dumps, error_reply
 
 if TYPE_CHECKING:
     import httpx
@@ -37,7 +38,6 @@ FAKE_PROJECT_ID = "fake-project"
 MAX_CLOCK_SKEW = 15 * 60
 
 JobKind = Literal["classification", "detection"]
-_JSON = {"Content-Type": "application/json"}
 
 
 @frozen
@@ -70,16 +70,6 @@ class Faults:
     @property
     def any_failure(self) -> bool:
         return self.p_drop + self.p_503 + self.p_429 + self.p_malformed > 0.0
-
-
-class FakeReply(NamedTuple):
-    """What the fake answers: a status, a body and headers, after `delay` seconds; or a dropped connection."""
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str]
-    delay: float = 0.0
-    drop: bool = False
 
 
 class RecordedRequest(NamedTuple):
@@ -128,8 +118,8 @@ class FakeJob:
             item = {"image_id": image_id, "tags": wire_tags}
         if size is not None:
             answer["size"] = item["size"] = list(size)
-        self._answers[image_id] = _dumps(answer)
-        self._batch_items[image_id] = _dumps(item)
+        self._answers[image_id] = dumps(answer)
+        self._batch_items[image_id] = dumps(item)
 
     def remove_image(self, image_id: str) -> None:
         """Forget an image, so that asking for it fails like asking for an unknown image."""
@@ -242,10 +232,10 @@ class FakeModelArts:
             return FakeReply(0, b"", {}, drop=True)
         draw -= faults.p_drop
         if draw < faults.p_503:
-            return _error(503, "APIG.0201", "Backend unavailable")
+            return error_reply(503, "APIG.0201", "Backend unavailable")
         draw -= faults.p_503
         if draw < faults.p_429:
-            reply = _error(429, "APIG.0308", "The throttling threshold has been reached: limit:XX,time:1 minute")
+            reply = error_reply(429, "APIG.0308", "The throttling threshold has been reached: limit:XX,time:1 minute")
             return reply._replace(headers={**reply.headers, "Retry-After": f"{faults.retry_after:g}"})
         draw -= faults.p_429
         if draw < faults.p_malformed:
@@ -254,12 +244,14 @@ class FakeModelArts:
 
     def _check_auth(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply | None:
         if self.token is not None and headers.get("x-auth-token") != self.token:
-            return _error(401, "APIG.0301", "Incorrect IAM authentication information: token is missing or invalid")
+            return error_reply(
+                401, "APIG.0301", "Incorrect IAM authentication information: token is missing or invalid"
+            )
         if self.aksk is not None:
             problem = _signature_problem(self.aksk, method, target, headers, body)
             if problem is not None:
                 code, detail = problem
-                return _error(401, code, f"Incorrect IAM authentication information: {detail}")
+                return error_reply(401, code, f"Incorrect IAM authentication information: {detail}")
         return None
 
     def _route(self, method: str, path: str, body: bytes) -> FakeReply:
@@ -276,10 +268,10 @@ class FakeModelArts:
 
     def _job(self, project: str, job_id: str) -> FakeJob | FakeReply:
         if self.project_id is not None and project != self.project_id:
-            return _error(404, "ModelArts.0102", f"Project {project} does not exist")
+            return error_reply(404, "ModelArts.0102", f"Project {project} does not exist")
         job = self.jobs.get(job_id)
         if job is None:
-            return _error(404, "ModelArts.0102", f"Data annotation job {job_id} does not exist")
+            return error_reply(404, "ModelArts.0102", f"Data annotation job {job_id} does not exist")
         return job
 
     def _single(self, project: str, job_id: str, image_id: str) -> FakeReply:
@@ -288,8 +280,8 @@ class FakeModelArts:
             return job
         answer = job._answers.get(image_id)
         if answer is None:
-            return _error(404, "ModelArts.0102", f"Image {image_id} does not exist in job {job_id}")
-        return FakeReply(200, answer, _JSON)
+            return error_reply(404, "ModelArts.0102", f"Image {image_id} does not exist in job {job_id}")
+        return FakeReply(200, answer, JSON_HEADERS)
 
     def _batch(self, project: str, job_id: str, body: bytes) -> FakeReply:
         job = self._job(project, job_id)
@@ -300,10 +292,10 @@ class FakeModelArts:
         except (ValueError, TypeError, KeyError):
             image_ids = None
         if not isinstance(image_ids, list) or not all(isinstance(i, str) for i in image_ids):
-            return _error(400, "ModelArts.0104", 'Invalid parameter: the body must be {"image_id": [string, ...]}')
+            return error_reply(400, "ModelArts.0104", 'Invalid parameter: the body must be {"image_id": [string, ...]}')
         # Unknown images are left out of the answer, as the batch call does for ids it cannot find.
         items = [item for item in map(job._batch_items.get, image_ids) if item is not None]
-        return FakeReply(200, b'{"is_success":true,"images_tags":[' + b",".join(items) + b"]}", _JSON)
+        return FakeReply(200, b'{"is_success":true,"images_tags":[' + b",".join(items) + b"]}", JSON_HEADERS)
 
 
 def generated_image_ids(count: int, *, seed: int = 0) -> list[str]:
@@ -339,15 +331,6 @@ def _segment(raw: str) -> str:
     return unquote(raw) if "%" in raw else raw
 
 
-def _dumps(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-def _error(status: int, code: str, message: str) -> FakeReply:
-    body = _dumps({"is_success": False, "error_code": code, "error_msg": message})
-    return FakeReply(status, body, _JSON)
-
-
 def _signature_problem(
     aksk: tuple[str, str], method: str, target: str, headers: Mapping[str, str], body: bytes
 ) -> tuple[str, str] | None:
@@ -369,4 +352,4 @@ def _signature_problem(
 
 
 def _no_such_api() -> FakeReply:
-    return _error(404, "APIG.0101", "The API does not exist or has not been published in the environment")
+    return error_reply(404, "APIG.0101", "The API does not exist or has not been published in the environment")
