@@ -5,9 +5,8 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
     print(info.labels)
 """
 
-from ._bulk import ImageResultStream
-from ._client import ModelArtsClient
-from ._config import create_client
+from ._annotations import ImageResultStream
+from ._client import ModelArtsClient, create_client
 from ._exceptions import (
     APIError,
     AuthenticationError,

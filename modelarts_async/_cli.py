@@ -29,6 +29,7 @@ from ._exceptions import (
     PermissionDeniedError,
 )
 from ._models import BulkStats, ImageInfo
+from ._service import is_api_missing
 
 if TYPE_CHECKING:
     from ._client import ModelArtsClient
@@ -313,7 +314,7 @@ def _stops_export(error: BaseException) -> bool:
     """Failures that every other id would hit too: continuing would only repeat them (and may lock the key)."""
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
         return True
-    return isinstance(error, APIError) and (error.error_code or "").endswith(".0101")  # the API does not exist
+    return isinstance(error, APIError) and is_api_missing(error.error_code)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -417,7 +418,7 @@ def make_client(args: argparse.Namespace, *, max_connections: int = 100) -> Mode
     explicit: dict[str, Any] = {"endpoint": args.endpoint, "project_id": args.project_id}
     try:
         if args.context is not None or args.config is not None:
-            from ._config import create_client
+            from ._client import create_client
 
             return create_client(args.context or "default", args.config, max_connections=max_connections, **explicit)
         return _client_from_env(args, max_connections)
@@ -427,7 +428,7 @@ def make_client(args: argparse.Namespace, *, max_connections: int = 100) -> Mode
 
 def _client_from_env(args: argparse.Namespace, max_connections: int) -> ModelArtsClient:
     from ._client import ModelArtsClient
-    from ._config import ENV_NAMES, client_from_env
+    from ._config import ENV_NAMES
 
     env = {key: os.environ.get(name) for key, name in ENV_NAMES.items()}
     endpoint = args.endpoint or env["endpoint"]
@@ -439,7 +440,9 @@ def _client_from_env(args: argparse.Namespace, max_connections: int) -> ModelArt
     if not (args.project_id or env["project_id"]):
         raise UsageError("no project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID")
     if env["ak"] or env["sk"] or env["security_token"]:
-        return client_from_env(endpoint=args.endpoint, project_id=args.project_id, max_connections=max_connections)
+        return ModelArtsClient.from_env(
+            endpoint=args.endpoint, project_id=args.project_id, max_connections=max_connections
+        )
     if not endpoint:
         raise UsageError(
             "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or use --context NAME; unsigned requests "

@@ -1,4 +1,7 @@
-"""Clients from a config file of named contexts (`create_client`) or from environment variables (`from_env`).
+"""Connection settings from a config file of named contexts or from environment variables, as a plain value.
+
+`read_context()` and `read_env()` return a `Connection` (endpoint, project, auth); `create_client()` and
+`ModelArtsClient.from_env()` build a client from it.
 
 The file (default `~/.modelarts/config.json`, or the path in `MODELARTS_CONFIG`)::
 
@@ -15,21 +18,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
+from attrs import frozen
 
 from ._auth import AKSKAuth, TokenAuth
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._iam import IAMPasswordAuth
+from ._service import endpoint_for_region, is_valid_region
 
-if TYPE_CHECKING:
-    from ._client import ModelArtsClient
-
-__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_FILE", "ENV_NAMES", "client_from_env", "create_client", "endpoint_for_region"]
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_FILE", "ENV_NAMES", "Connection", "read_context", "read_env"]
 
 DEFAULT_CONFIG_FILE = "~/.modelarts/config.json"
 CONFIG_ENV = "MODELARTS_CONFIG"
@@ -53,28 +54,29 @@ _REQUIRED_KEYS = {
     "username/password": ("username", "password", "domain_name"),
 }
 _KNOWN_KEYS = frozenset({"endpoint", "region", "project_id"}).union(*_AUTH_KEYS.values())
-_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
-def endpoint_for_region(region: str) -> str:
-    """ModelArts' public endpoint in a region: `https://modelarts.{region}.myhuaweicloud.com`."""
-    return f"https://modelarts.{region}.myhuaweicloud.com"
+@frozen
+class Connection:
+    """Where and as whom to connect: what a config context or the environment gives a client."""
+
+    endpoint: str
+    project_id: str
+    auth: httpx.Auth
+    #: Names where the settings came from, for error messages ("context 'default' in ~/.modelarts/config.json").
+    source: str = ""
 
 
-def create_client(
+def read_context(
     context: str = "default",
     config_file: str | os.PathLike[str] | None = None,
     *,
     endpoint: str | None = None,
     project_id: str | None = None,
-    **options: Any,
-) -> ModelArtsClient:
-    """A `ModelArtsClient` for a named context of the config file; environment variables override the file.
+) -> Connection:
+    """The connection of a named context of the config file, with environment variables and arguments on top.
 
-    The file is `config_file`, else `$MODELARTS_CONFIG`, else `~/.modelarts/config.json` (format: README,
-    "Authentication"). `endpoint=` and `project_id=` override both the file and the environment. Other keyword
-    arguments go to `ModelArtsClient` (e.g. `timeout=`). This reads the file
-    synchronously (a plain function, like the old SDK's `config.create_client`): call it before async work.
+    The file is `config_file`, else `$MODELARTS_CONFIG`, else `~/.modelarts/config.json`. Reads synchronously.
     Raises `ConfigError` naming the file, context and key at fault.
     """
     path = Path(config_file or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE).expanduser()
@@ -86,15 +88,15 @@ def create_client(
     values = _checked_context(contexts[context], where)
     values = _with_env_overrides(values, os.environ)
     values = _with_explicit(values, endpoint=endpoint, project_id=project_id)
-    return _client(values, where, lambda key: repr(key), options)
+    return _connection(values, where, lambda key: repr(key))
 
 
-def client_from_env(*, endpoint: str | None = None, project_id: str | None = None, **options: Any) -> ModelArtsClient:
-    """A `ModelArtsClient` from the official SDK's variables: `HUAWEICLOUD_SDK_AK`, `_SK`, `_PROJECT_ID`, ...
+def read_env(*, endpoint: str | None = None, project_id: str | None = None) -> Connection:
+    """The connection the official SDK's variables give: `HUAWEICLOUD_SDK_AK`, `_SK`, `_PROJECT_ID`, ...
 
     Needs `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`, and `MODELARTS_ENDPOINT` or
     `HUAWEICLOUD_SDK_REGION`; `HUAWEICLOUD_SDK_SECURITY_TOKEN` for temporary credentials. `endpoint=` and
-    `project_id=` take the place of their variables. A plain function.
+    `project_id=` take the place of their variables.
     """
     values = _with_explicit(_with_env_overrides({}, os.environ), endpoint=endpoint, project_id=project_id)
     if "ak" not in values:
@@ -102,7 +104,7 @@ def client_from_env(*, endpoint: str | None = None, project_id: str | None = Non
             f"{ENV_NAMES['ak']} and {ENV_NAMES['sk']} are not set: set them (and {ENV_NAMES['project_id']}, "
             f"{ENV_NAMES['endpoint']} or {ENV_NAMES['region']}), or use create_client() with a config file"
         )
-    return _client(values, "the environment", lambda key: ENV_NAMES.get(key, key), options)
+    return _connection(values, "the environment", lambda key: ENV_NAMES.get(key, key))
 
 
 def _read_contexts(path: Path) -> dict[str, Any]:
@@ -167,11 +169,9 @@ def _with_explicit(values: dict[str, str], *, endpoint: str | None, project_id: 
     return {**values, **explicit} if explicit else values
 
 
-def _client(values: dict[str, str], where: str, name: Callable[[str], str], options: dict[str, Any]) -> ModelArtsClient:
-    from ._client import ModelArtsClient
-
+def _connection(values: dict[str, str], where: str, name: Callable[[str], str]) -> Connection:
     region = values.get("region")
-    if region is not None and not _REGION.fullmatch(region):
+    if region is not None and not is_valid_region(region):
         raise ConfigError(f"{where}: {name('region')} must look like 'cn-north-4', got {region!r}")
     endpoint = values.get("endpoint") or (endpoint_for_region(region) if region else None)
     if endpoint is None:
@@ -181,9 +181,9 @@ def _client(values: dict[str, str], where: str, name: Callable[[str], str], opti
         raise ConfigError(f"{where} is missing {name('project_id')}")
     try:
         auth = _auth(values, where, name, project_id)
-        return ModelArtsClient(endpoint, project_id=project_id, auth=auth, **options)
     except InvalidArgumentError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    return Connection(endpoint, project_id, auth, where)
 
 
 def _auth(values: dict[str, str], where: str, name: Callable[[str], str], project_id: str) -> httpx.Auth:
@@ -193,12 +193,7 @@ def _auth(values: dict[str, str], where: str, name: Callable[[str], str], projec
     if not methods:
         raise ConfigError(f"{where} has no authentication: add ak and sk, token, or username, password and domain_name")
     method = methods[0]
-    required = {
-        "ak/sk": ("ak", "sk"),
-        "token": ("token",),
-        "username/password": ("username", "password", "domain_name"),
-    }
-    for key in required[method]:
+    for key in _REQUIRED_KEYS[method]:
         if key not in values:
             raise ConfigError(f"{where} is missing {name(key)} (needed for {method} authentication)")
     if method == "ak/sk":

@@ -23,30 +23,11 @@ from ._exceptions import (
     ResponseValidationError,
     ServerError,
 )
+from ._service import error_fields, hint_for, is_auth_failure, is_not_found, is_throttling
 
-__all__ = ["THROTTLING_CODES", "TOKEN_EXPIRED_CODES", "api_error", "decode_response", "parse_retry_after"]
+__all__ = ["api_error", "decode_response", "parse_retry_after"]
 
 _BODY_EXCERPT_CHARS = 200
-_CODE_KEYS = ("error_code", "code", "errorCode")
-_MESSAGE_KEYS = ("error_msg", "message", "errorMsg")
-
-THROTTLING_CODES = frozenset({"APIG.0308", "APIGW.0308", "ModelArts.0114"})
-TOKEN_EXPIRED_CODES = frozenset({"APIG.0307", "APIGW.0307", "ModelArts.0202"})
-_AUTH_CODES = frozenset({"APIG.0301", "APIGW.0301", "APIG.0303", "APIGW.0303", "ModelArts.0203"})
-_NOT_FOUND_CODES = frozenset({"APIG.0101", "APIGW.0101", "ModelArts.0102"})
-
-_HINTS = {
-    "APIG.0101": "this endpoint does not offer the v1 data-annotation API (a legacy API, removed from newer "
-    "regions; its successor is the v2 dataset/sample API)",
-    "APIG.0301": "the credentials were rejected: check the AK/SK or token (repeated failures lock the key)",
-    "APIG.0303": "the request's signing time is more than 15 minutes from the gateway's clock: fix the local clock",
-    "APIG.0307": "the token has expired",
-    "APIG.0308": "the API gateway throttled the call",
-    "ModelArts.0114": "ModelArts throttled the call (requests too frequent)",
-    "ModelArts.0202": "the token has expired",
-    "ModelArts.0203": "the token is invalid",
-    "ModelArts.0210": "the token belongs to another project than the one in the URL",
-}
 
 # Gateways echo the canonical request when a signature is stale; it may hold token headers' values.
 _SECRET_HEADER = re.compile(r"(x-security-token|x-auth-token|authorization)(\s*[:=]\s*)[^|\n,;\s]+", re.I)
@@ -62,11 +43,11 @@ def decode_response(
         request_id = request_id or _optional_str(data.get("request_id"))
     failed = status_code >= 400 or (isinstance(data, dict) and data.get("is_success") is False)
     if failed:
-        fields = data if isinstance(data, dict) else {}
+        error_code, error_msg = error_fields(data) if isinstance(data, dict) else (None, None)
         raise api_error(
             status_code,
-            error_code=_first_str(fields, _CODE_KEYS),
-            error_msg=_first_str(fields, _MESSAGE_KEYS) or (None if fields else _excerpt(body)),
+            error_code=error_code,
+            error_msg=error_msg or (None if isinstance(data, dict) and data else _excerpt(body)),
             request_id=request_id,
             retry_after=parse_retry_after(headers.get("retry-after"), now=now),
         )
@@ -92,7 +73,7 @@ def api_error(
     """The `APIError` subclass for a status and error code; throttling codes win over the status."""
     error_msg = _redact(error_msg) if error_msg else error_msg
     kind, cls = _classify(status_code, error_code)
-    hint = _HINTS.get((error_code or "").replace("APIGW.", "APIG."))
+    hint = hint_for(error_code)
     parts = [f"{kind}: HTTP {status_code}"]
     if error_code:
         parts.append(f" {error_code}")
@@ -114,15 +95,14 @@ def api_error(
     )
 
 
-def _classify(status_code: int, error_code: str | None) -> tuple[str, type[APIError]]:
-    code = error_code or ""
-    if code in THROTTLING_CODES or status_code == 429:
+def _classify(status_code: int, code: str | None) -> tuple[str, type[APIError]]:
+    if is_throttling(code) or status_code == 429:
         return "throttled", RateLimitError
-    if code in _AUTH_CODES or code in TOKEN_EXPIRED_CODES or status_code == 401:
+    if is_auth_failure(code) or status_code == 401:
         return "authentication failed", AuthenticationError
     if status_code == 403:
         return "permission denied", PermissionDeniedError
-    if code in _NOT_FOUND_CODES or status_code == 404:
+    if is_not_found(code) or status_code == 404:
         return "not found", NotFoundError
     if status_code >= 500:
         return "server error", ServerError
@@ -155,14 +135,6 @@ def _parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _NOT_JSON
-
-
-def _first_str(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = fields.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return None
 
 
 def _optional_str(value: Any) -> str | None:

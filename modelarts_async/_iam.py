@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import UTC, datetime
@@ -20,15 +19,13 @@ from typing import Any
 
 import httpx
 
-from ._decode import TOKEN_EXPIRED_CODES
 from ._exceptions import AuthenticationError, ClientStateError, InvalidArgumentError, TransportError
+from ._service import error_fields, iam_endpoint_for_region, is_token_expired, is_token_rejected, is_valid_region
 
 __all__ = ["IAMPasswordAuth", "says_token_expired"]
 
 logger = logging.getLogger("modelarts_async.auth")
 
-_REGION = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-_TOKEN_REJECTED_CODES = frozenset({"APIG.0301", "APIGW.0301"})
 #: Used when IAM's answer has no readable `expires_at`: short, so a wrong guess costs one extra token request.
 _FALLBACK_LIFETIME = 3600.0
 
@@ -65,7 +62,7 @@ class IAMPasswordAuth(httpx.Auth):
         for name, value in (("username", username), ("password", password), ("domain_name", domain_name)):
             if not isinstance(value, str) or not value:
                 raise InvalidArgumentError(f"{name} must be a non-empty str")
-        if region is not None and (not isinstance(region, str) or not _REGION.fullmatch(region)):
+        if region is not None and not is_valid_region(region):
             raise InvalidArgumentError(f"region must look like 'cn-north-4', got {region!r}")
         if iam_endpoint is None and region is None:
             raise InvalidArgumentError("pass region= (e.g. 'cn-north-4') or iam_endpoint=")
@@ -75,7 +72,7 @@ class IAMPasswordAuth(httpx.Auth):
         self.domain_name = domain_name
         self.region = region
         self.project_id = project_id
-        self.iam_endpoint = (iam_endpoint or f"https://iam.{region}.myhuaweicloud.com").rstrip("/")
+        self.iam_endpoint = (iam_endpoint or iam_endpoint_for_region(str(region))).rstrip("/")
         self._password = password
         self._refresh_margin = refresh_margin
         self._clock = clock
@@ -222,20 +219,10 @@ def says_token_expired(status_code: int, body: bytes) -> bool:
         return False
     if not isinstance(data, dict):
         return False
-    code, message = _code_and_message(data)
-    if code in TOKEN_EXPIRED_CODES:
+    code, message = error_fields(data)
+    if is_token_expired(code):
         return True
-    return status_code == 401 and code in _TOKEN_REJECTED_CODES and "expire" in (message or "").lower()
-
-
-def _code_and_message(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The error code and message of ModelArts, gateway, or IAM error bodies (IAM nests them under `error`)."""
-    nested = data.get("error")
-    if isinstance(nested, dict):
-        data = {**data, **nested}
-    code = next((data[k] for k in ("error_code", "code", "errorCode") if data.get(k) not in (None, "")), None)
-    message = next((data[k] for k in ("error_msg", "message", "errorMsg") if data.get(k) not in (None, "")), None)
-    return (None if code is None else str(code)), (None if message is None else str(message))
+    return status_code == 401 and is_token_rejected(code) and "expire" in (message or "").lower()
 
 
 def _iam_error(response: httpx.Response) -> AuthenticationError:
@@ -243,7 +230,7 @@ def _iam_error(response: httpx.Response) -> AuthenticationError:
         data = json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         data = None
-    code, message = _code_and_message(data) if isinstance(data, dict) else (None, None)
+    code, message = error_fields(data) if isinstance(data, dict) else (None, None)
     request_id = response.headers.get("x-request-id")
     if response.is_success:
         message = message or "the answer has no X-Subject-Token header"

@@ -17,7 +17,6 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ._decode import _AUTH_CODES, TOKEN_EXPIRED_CODES
 from ._exceptions import (
     APIError,
     InvalidArgumentError,
@@ -28,15 +27,13 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
+from ._service import never_retried
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_ATTEMPTS", "RetryPolicy", "log_attempt", "logger", "plan_retry"]
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_DEADLINE = 60.0
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
-# Huawei Cloud locks an access key for 5 minutes after 5 failed authentications in a row: whatever status such an
-# answer comes with, another attempt must never follow it. Token refresh is the auth layer's single replay.
-_NEVER_RETRIED_CODES = _AUTH_CODES | TOKEN_EXPIRED_CODES
 
 #: The stdlib logger every log line of this library goes to.
 logger = logging.getLogger("modelarts_async")
@@ -99,7 +96,7 @@ class RetryPolicy:
 def retry_reason(error: ModelArtsError) -> str | None:
     """Why `error` is worth another attempt (a few words for the log), or None when it is not."""
     if isinstance(error, APIError):
-        if error.error_code in _NEVER_RETRIED_CODES:
+        if never_retried(error.error_code):  # token refresh is the auth layer's single replay
             return None
         if isinstance(error, RateLimitError):
             return "throttled"

@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from ._fake import FakeModelArts
+from ._transport import Handler
 
 __all__ = ["serve"]
 
 
 @asynccontextmanager
-async def serve(fake: FakeModelArts, host: str, port: int) -> AsyncIterator[str]:
-    """Serve `fake` on `host:port` until the block exits; yields the base URL, e.g. `http://127.0.0.1:50123`."""
+async def serve(handle_request: Handler, host: str, port: int) -> AsyncIterator[str]:
+    """Serve a handler on `host:port` until the block exits; yields the base URL, e.g. `http://127.0.0.1:50123`."""
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         body = await request.read() if request.body_exists else b""
-        reply = fake.handle(request.method, request.raw_path, request.headers, body)
+        reply = handle_request(request.method, request.raw_path, request.headers, body)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.drop:

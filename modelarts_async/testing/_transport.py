@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
 
 import httpx
 
-if TYPE_CHECKING:
-    from ._fake import FakeModelArts
+from ._reply import FakeReply
 
-__all__ = ["FakeTransport"]
+__all__ = ["FakeTransport", "Handler"]
+
+#: Answers one request: `(method, target with query, headers, body) -> FakeReply`, e.g. `FakeModelArts.handle`.
+Handler = Callable[[str, str, Mapping[str, str], bytes], FakeReply]
 
 
 class FakeTransport(httpx.AsyncBaseTransport):
-    """Answers every request from a `FakeModelArts`; a dropped connection raises what a real one would."""
+    """Answers every request with a handler; a dropped connection raises what a real one would."""
 
-    def __init__(self, fake: FakeModelArts) -> None:
-        self._fake = fake
+    def __init__(self, handle: Handler) -> None:
+        self._handle = handle
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         target = request.url.raw_path.decode("ascii")
-        reply = self._fake.handle(request.method, target, request.headers, body)
+        reply = self._handle(request.method, target, request.headers, body)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.drop:

@@ -38,6 +38,7 @@ from modelarts_async import (
     ServerError,
     TransportError,
 )
+from modelarts_async._annotations import get_image_info
 
 MakeClient = Callable[..., ModelArtsClient]
 MIB = 1024 * 1024
@@ -293,9 +294,7 @@ async def test_pacer_sees_every_attempt(server: FaultServer, make_client: MakeCl
 
     server.script(answer(429, {"error_code": "APIG.0308"}, {"Retry-After": "2"}), answer(503, b""), ok())
     async with make_client() as client:
-        await client._get_image_info(
-            project_id=None, data_annotation_id="282", image_id=IMAGE_ID, pacer=RecordingPacer()
-        )
+        await get_image_info(client._pipeline, "p1", "282", IMAGE_ID, RecordingPacer())
     assert events == ["before", "RateLimitError", "before", "ServerError", "before", None]
 
 

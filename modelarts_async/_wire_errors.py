@@ -11,7 +11,7 @@ import httpx
 
 from ._exceptions import RequestTimeoutError, TransportError
 
-__all__ = ["is_wire_error", "map_transport_error"]
+__all__ = ["is_wire_error", "map_wire_error"]
 
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
@@ -29,7 +29,7 @@ def is_wire_error(exc: BaseException) -> bool:
     return isinstance(exc, (httpx.TransportError, OSError, TimeoutError)) or _from_aiohttp(exc)
 
 
-def map_transport_error(exc: BaseException, *, method: str, path: str) -> TransportError:
+def map_wire_error(exc: BaseException, *, method: str, path: str) -> TransportError:
     """Our `TransportError` (or `RequestTimeoutError`) for what went wrong on the wire; chain `exc` to it.
 
     `exc` is an httpx exception (from any transport) or, on the lean path, aiohttp's own.

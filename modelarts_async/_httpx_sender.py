@@ -1,0 +1,81 @@
+"""The sender for what httpx must run: a user's `httpx.Auth` (and `IAMPasswordAuth`), `transport=`, `http_client=`.
+
+httpx signs with the auth flow over the request's full URL (endpoint path prefix included), follows the user's
+client settings (event hooks, proxies, base headers), and streams the answer so the body is read under the cap.
+Whatever the transport raises, httpx's or aiohttp's own exceptions, comes out as the same typed error the
+`AiohttpSender` gives for the same failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from ._exceptions import ClientStateError, ModelArtsError
+from ._sender import Exchange, declared_length, read_capped
+from ._wire_errors import is_wire_error, map_wire_error
+
+__all__ = ["HttpxSender"]
+
+
+class HttpxSender:
+    """Sends through an `httpx.AsyncClient`; closes it on `aclose()` only when it is ours."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        http: httpx.AsyncClient,
+        auth: httpx.Auth | None,
+        *,
+        max_response_bytes: int,
+        owns_http: bool,
+    ) -> None:
+        self._endpoint = endpoint
+        self._http = http
+        self._auth: httpx.Auth | httpx._client.UseClientDefault = auth or httpx.USE_CLIENT_DEFAULT
+        self._max_response_bytes = max_response_bytes
+        self._owns_http = owns_http
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        return self._http
+
+    async def send(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout
+    ) -> Exchange:
+        if self._http.is_closed:
+            raise ClientStateError("the connection pool of this ModelArtsClient is closed: create a new client")
+        try:
+            return await self._send(method, path, headers, body, timeouts)
+        except ModelArtsError:
+            raise
+        except Exception as exc:
+            if is_wire_error(exc):
+                raise map_wire_error(exc, method=method, path=path) from None
+            if isinstance(exc, RuntimeError) and self._http.is_closed:
+                raise ClientStateError("the ModelArtsClient was closed while this call was in flight") from None
+            raise
+
+    async def _send(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout
+    ) -> Exchange:
+        request = self._http.build_request(
+            method, self._endpoint + path, headers=headers, content=body or None, timeout=timeouts
+        )
+        response = await self._http.send(request, auth=self._auth, stream=True)
+        try:
+            content = await read_capped(
+                response.aiter_bytes(),
+                declared_length(response.headers),
+                self._max_response_bytes,
+                response.status_code,
+                response.headers,
+            )
+        finally:
+            await response.aclose()
+        return Exchange(response.status_code, response.headers, content)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()

@@ -1,0 +1,154 @@
+"""The one way a call reaches the service: pacing → attempt (sender) → decode, retried as `RetryPolicy` allows.
+
+Data flows one way: a path (`_paths`) → `Pipeline.call` → a `Sender` (auth, transport, capped body) →
+`decode_response` → a JSON object the caller structures into a model. Everything here is the same for both
+senders and both API families, so a fix made here is made once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from typing import Any, NamedTuple
+
+import attrs
+import httpx
+
+from ._decode import decode_response
+from ._exceptions import ClientStateError, ModelArtsError
+from ._pacing import Pacer
+from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
+from ._sender import Sender
+
+__all__ = ["Lifecycle", "Pipeline", "Reply"]
+
+#: The shortest timeout an attempt is given when the call's deadline is nearly spent (0 would mean "no timeout").
+_MIN_ATTEMPT_TIMEOUT = 0.001
+
+
+class Reply(NamedTuple):
+    """A decoded successful answer, with what support needs if its content later proves invalid."""
+
+    data: dict[str, Any]
+    status_code: int
+    request_id: str | None
+
+
+class Lifecycle:
+    """Whether the client is closed, and the event loop it belongs to; shared by a client and its copies."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def check_usable(self) -> None:
+        """Raise `ClientStateError` when the client is closed or used from a second event loop."""
+        if self.closed:
+            raise ClientStateError("this ModelArtsClient is closed: create a new one (or use `async with`)")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise ClientStateError(
+                "this ModelArtsClient was first used in another event loop, which owns its connections: "
+                "create one client per event loop (e.g. inside the coroutine passed to asyncio.run)"
+            )
+
+
+@attrs.define(slots=True)
+class Pipeline:
+    """Sends calls through one `Sender` with the client's headers, timeouts and retry policy."""
+
+    sender: Sender
+    lifecycle: Lifecycle
+    headers: dict[str, str]
+    retry: RetryPolicy
+    timeout: httpx.Timeout
+    #: AK/SK requests name their project in X-Project-Id (as the official SDK does) when the auth has none.
+    sends_project: bool = False
+    _longest_timeout: float = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        parts = [math.inf if part is None else part for part in self.timeout.as_dict().values()]
+        self._longest_timeout = max(parts, default=math.inf)
+
+    def evolve(self, *, retry: RetryPolicy | None = None, timeout: httpx.Timeout | None = None) -> Pipeline:
+        """A copy with other retry or timeout settings, over the same sender and lifecycle."""
+        return attrs.evolve(self, retry=retry or self.retry, timeout=timeout or self.timeout)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        pacer: Pacer | None = None,
+        project_id: str | None = None,
+    ) -> Reply:
+        """Send a call, retrying the attempts the policy allows; raise the last attempt's error with `attempts`.
+
+        `project_id` is the project the path names; AK/SK requests send it as `X-Project-Id`.
+        """
+        self.lifecycle.check_usable()
+        headers, body = self._request_parts(json_body, project_id)
+        policy = self.retry
+        clock = policy.clock
+        deadline_at = math.inf
+        attempt = 0
+        while True:
+            attempt += 1
+            if pacer is not None:
+                await pacer.before_attempt()
+            started = clock()
+            if attempt == 1:
+                # Time spent queued in a pacer before the first attempt is not the call's: the deadline starts here.
+                deadline_at = started + policy.deadline
+            try:
+                reply = await self._attempt(method, path, headers, body, self._timeout_within(deadline_at - started))
+            except ModelArtsError as exc:
+                error = exc
+            else:
+                if pacer is not None:
+                    pacer.after_attempt(None)
+                if logger.isEnabledFor(logging.DEBUG):
+                    log_attempt(method, path, f"HTTP {reply.status_code}", attempt, clock() - started, reply.request_id)
+                return reply
+            if pacer is not None:
+                pacer.after_attempt(error)
+            ended = clock()
+            if logger.isEnabledFor(logging.DEBUG):
+                log_attempt(method, path, describe(error), attempt, ended - started, request_id_of(error))
+            plan = plan_retry(policy, error, attempt, deadline_at - ended)
+            if plan is None:
+                error.attempts = attempt
+                raise error
+            reason, wait = plan
+            log_retry(method, path, error, reason, attempt, wait)
+            await policy.sleep(wait)
+
+    def _request_parts(self, json_body: Any, project_id: str | None) -> tuple[dict[str, str], bytes]:
+        headers = self.headers
+        if self.sends_project and project_id is not None:
+            headers = {**headers, "X-Project-Id": project_id}
+        if json_body is None:
+            return headers, b""
+        body = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+        return {**headers, "Content-Type": "application/json"}, body
+
+    async def _attempt(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, timeouts: httpx.Timeout
+    ) -> Reply:
+        """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
+        exchange = await self.sender.send(method, path, headers, body, timeouts)
+        data = decode_response(exchange.status_code, exchange.headers, exchange.body)
+        return Reply(data, exchange.status_code, exchange.headers.get("x-request-id"))
+
+    def _timeout_within(self, remaining: float) -> httpx.Timeout:
+        """This attempt's timeouts, each cut to the call's remaining deadline when that is shorter."""
+        if remaining >= self._longest_timeout:
+            return self.timeout
+        cut = max(remaining, _MIN_ATTEMPT_TIMEOUT)
+        parts = self.timeout.as_dict()
+        return httpx.Timeout(**{k: cut if v is None else min(v, cut) for k, v in parts.items()})
