@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from ._datasets import DEMO_DATASET_ID
 from ._fake import FakeModelArts, Faults, generated_image_ids
 
 #: Job ids of the generated data set: the same images, labelled by a classification and a detection job.
@@ -25,7 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--images",
         type=int,
         default=1000,
-        help=f"generated images in jobs {CLASSIFICATION_JOB!r} and {DETECTION_JOB!r} (default: 1000)",
+        help=f"generated images in jobs {CLASSIFICATION_JOB!r} and {DETECTION_JOB!r}, and samples in the v2 "
+        f"detection dataset {DEMO_DATASET_ID!r} (default: 1000)",
+    )
+    serve.add_argument(
+        "--offset-mode",
+        choices=("page", "record"),
+        default="page",
+        help="how v2 lists read offset: a page index (records offset*limit...) or a record offset (default: page)",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the generated ids and tags, and of the faults")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
@@ -38,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_fake(args: argparse.Namespace) -> FakeModelArts:
-    """The fake a `serve` command line describes, with its generated jobs."""
+    """The fake a `serve` command line describes, with its generated jobs and dataset."""
     faults = Faults(
         latency=args.latency,
         p_503=args.p_503,
@@ -49,10 +57,11 @@ def build_fake(args: argparse.Namespace) -> FakeModelArts:
         seed=args.seed,
     )
     # A long-running server would hold every request in memory if it recorded them.
-    fake = FakeModelArts(project_id=args.project_id, faults=faults, record=False)
+    fake = FakeModelArts(project_id=args.project_id, faults=faults, record=False, offset_mode=args.offset_mode)
     image_ids = generated_image_ids(args.images, seed=args.seed)
     fake.add_generated_job(CLASSIFICATION_JOB, "classification", image_ids, seed=args.seed)
     fake.add_generated_job(DETECTION_JOB, "detection", image_ids, seed=args.seed)
+    fake.add_generated_dataset(DEMO_DATASET_ID, args.images, seed=args.seed, kind="detection")
     return fake
 
 

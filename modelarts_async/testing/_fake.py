@@ -21,6 +21,7 @@ from attrs import frozen
 from .._converter import unstructure_position
 from .._models import DetectionTag
 from .._signer import SDK_DATE_FORMAT, verify_request
+from ._datasets import DatasetKind, FakeDataset, OffsetMode, check_offset_mode, generated_dataset, route_v2
 from ._reply import JSON_HEADERS, FakeReply, dumps, error_reply
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ class FakeModelArts:
             ...
 
     `project_id=None` accepts any project in the URL. `token=` requires that `X-Auth-Token`; `aksk=(ak, sk)`
-    requires requests signed with that key (both answer 401 `APIG.0301` otherwise).
+    requires requests signed with that key (both answer 401 `APIG.0301` otherwise). `offset_mode` says how the v2
+    lists read `offset`: "page" (records `[offset*limit, offset*limit+limit)`) or "record" (`[offset, offset+limit)`).
     """
 
     def __init__(
@@ -151,9 +153,12 @@ class FakeModelArts:
         token: str | None = None,
         aksk: tuple[str, str] | None = None,
         record: bool = True,
+        offset_mode: OffsetMode = "page",
     ) -> None:
         self.project_id = project_id
         self.jobs: dict[str, FakeJob] = {}
+        self.datasets: dict[str, FakeDataset] = {}
+        self.offset_mode: OffsetMode = check_offset_mode(offset_mode)
         self.token = token
         self.aksk = aksk
         self.record = record
@@ -193,11 +198,42 @@ class FakeModelArts:
                 job.add_image(image_id, boxes, size=(1920, 1080))
         return job
 
+    def add_dataset(
+        self,
+        dataset_id: str,
+        *,
+        name: str | None = None,
+        dataset_type: int = 0,
+        labels: Iterable[str | Mapping[str, Any]] | None = None,
+        description: str = "",
+        create_time: int | None = None,
+        **extra_fields: Any,
+    ) -> FakeDataset:
+        """Create (or replace) a v2 dataset and return it, to add samples to; `labels` default to the samples'."""
+        dataset = FakeDataset(
+            dataset_id,
+            name=name,
+            dataset_type=dataset_type,
+            labels=labels,
+            description=description,
+            create_time=create_time,
+            **extra_fields,
+        )
+        self.datasets[dataset_id] = dataset
+        return dataset
+
+    def add_generated_dataset(
+        self, dataset_id: str, count: int, *, seed: int = 0, kind: DatasetKind = "detection"
+    ) -> FakeDataset:
+        """Create a v2 dataset of `count` plausible random samples (ids from `generated_sample_ids(count, seed)`)."""
+        dataset = self.datasets[dataset_id] = generated_dataset(dataset_id, count, seed=seed, kind=kind)
+        return dataset
+
     def transport(self) -> httpx.AsyncBaseTransport:
         """An httpx transport answering from this fake: `ModelArtsClient(url, transport=fake.transport())`."""
         from ._transport import FakeTransport
 
-        return FakeTransport(self)
+        return FakeTransport(self.handle)
 
     def client(self, **kwargs: Any) -> ModelArtsClient:
         """A `ModelArtsClient` wired to this fake in-process; keyword arguments go to `ModelArtsClient`."""
@@ -210,18 +246,18 @@ class FakeModelArts:
         """Serve this fake over real HTTP while the `async with` block runs; yields its URL (port 0: any free one)."""
         from ._server import serve
 
-        return serve(self, host, port)
+        return serve(self.handle, host, port)
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
         """Answer one request (`target` is the raw path with its query); the transports and the server call this."""
         self.request_count += 1
-        path = target.partition("?")[0]
+        path, _, query = target.partition("?")
         if self.record:
             self.requests.append(RecordedRequest(method, path, body))
         faults = self._faults
         reply = self._injected_fault(faults) if faults.any_failure else None
         if reply is None:
-            reply = self._check_auth(method, target, headers, body) or self._route(method, path, body)
+            reply = self._check_auth(method, target, headers, body) or self._route(method, path, query, body)
         if reply.status >= 400:  # support asks for the request id of failures; successes skip the copy
             reply = reply._replace(headers={**reply.headers, "X-Request-Id": f"fake-{self.request_count}"})
         return reply._replace(delay=faults.latency) if faults.latency else reply
@@ -254,7 +290,12 @@ class FakeModelArts:
                 return error_reply(401, code, f"Incorrect IAM authentication information: {detail}")
         return None
 
-    def _route(self, method: str, path: str, body: bytes) -> FakeReply:
+    def _route(self, method: str, path: str, query: str, body: bytes) -> FakeReply:
+        if path.startswith("/v2/"):
+            reply = route_v2(
+                method, path, query, self.datasets, project_id=self.project_id, offset_mode=self.offset_mode
+            )
+            return _no_such_api() if reply is None else reply
         parts = path.split("/")
         # ['', 'v1', project, 'data-annotations', job, 'images', image, 'tags'] or [..., job, 'tags', 'show']
         if len(parts) < 7 or parts[0] or parts[1] != "v1" or parts[3] != "data-annotations":

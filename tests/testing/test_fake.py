@@ -106,7 +106,7 @@ def test_wire_shapes_are_the_documented_ones(fake: FakeModelArts) -> None:
         ("POST", f"/v1/{PROJECT}/data-annotations/{CLS_JOB}/tags/show", b"not json", 400, "ModelArts.0104"),
         ("POST", f"/v1/{PROJECT}/data-annotations/999/tags/show", b'{"image_id": []}', 404, "ModelArts.0102"),
         ("DELETE", f"/v1/{PROJECT}/data-annotations/{CLS_JOB}/images/{CAT}/tags", b"", 404, "APIG.0101"),
-        ("GET", "/v2/x/datasets", b"", 404, "APIG.0101"),
+        ("GET", "/v2/x/nowhere", b"", 404, "APIG.0101"),
     ],
 )
 def test_bad_requests_get_is_success_false(
