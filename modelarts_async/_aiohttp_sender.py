@@ -121,7 +121,13 @@ class AiohttpSender:
         items += self._sign(method, target, items, body)
         url = yarl.URL(self._origin + target, encoded=True)
         async with self._pool.session().request(
-            method, url, headers=items, data=body or None, timeout=self._client_timeout(timeouts), allow_redirects=False
+            method,
+            url,
+            headers=items,
+            data=body or None,
+            timeout=self._client_timeout(timeouts),
+            allow_redirects=False,
+            auto_decompress=False,  # read_capped inflates under the size cap
         ) as response:
             content = await self._read(response)
             return Exchange(response.status, response.headers, content)
@@ -131,9 +137,7 @@ class AiohttpSender:
         declared = response.content_length
         if declared is not None and declared <= limit and "Content-Encoding" not in response.headers:
             return await response.read()  # exactly `declared` bytes: one read, no chunk loop
-        return await read_capped(
-            response.content.iter_chunked(_CHUNK), declared, limit, response.status, response.headers
-        )
+        return await read_capped(response.content.iter_chunked(_CHUNK), response.headers, response.status, limit)
 
     def _client_timeout(self, timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
         """aiohttp's form of an httpx timeout, as the httpx-aiohttp transport maps it (write is not enforced)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ._converter import structure_image_info, structure_images_tags
+from ._decode import request_id_note
 from ._exceptions import InvalidArgumentError, ModelArtsError, NotFoundError, ResponseValidationError
 from ._models import ImageInfo, ImageResult
 from ._pacing import Pacer
@@ -100,8 +101,8 @@ def image_fetchers(pipeline: Pipeline, project_id: str, data_annotation_id: str)
 
 def _missing(image_id: str, reply: Reply) -> NotFoundError:
     return NotFoundError(
-        f"not found: HTTP {reply.status_code}: the batch answer has no entry for image {image_id!r} "
-        f"[request id {reply.request_id}]",
+        f"not found: HTTP {reply.status_code}: the batch answer has no entry for image {image_id!r}"
+        f"{request_id_note(reply.request_id)}",
         status_code=reply.status_code,
         request_id=reply.request_id,
     )

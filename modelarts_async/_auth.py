@@ -26,18 +26,26 @@ from ._signer import (
 __all__ = ["AKSKAuth", "TokenAuth"]
 
 
-def _require_str(name: str, value: object, *, optional: bool = False) -> None:
+def credential(name: str, value: object, *, optional: bool = False) -> str | None:
+    """`value` with surrounding whitespace stripped (a token read from a file ends in a newline), checked to be
+    printable ASCII that can stand in a header; `InvalidArgumentError` otherwise, never echoing the value."""
     if optional and value is None:
-        return
-    if not isinstance(value, str) or not value:
-        # Never echo the value: it may be a secret.
-        raise InvalidArgumentError(f"{name} must be a non-empty str")
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a str, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        raise InvalidArgumentError(f"{name} must not be empty")
+    if not value.isascii() or not value.isprintable():
+        raise InvalidArgumentError(f"{name} must be printable ASCII (it holds a control or non-ASCII character)")
+    return value
 
 
 class AKSKAuth(httpx.Auth):
     """Sign every request with an access key (AK/SK, `SDK-HMAC-SHA256`), like Huawei Cloud's official SDKs.
 
-    Pass `security_token=` with temporary credentials, and `project_id=` to send `X-Project-Id`::
+    Pass `security_token=` with temporary credentials, and `project_id=` to send `X-Project-Id`. Surrounding
+    whitespace is stripped from each value (keys and tokens read from files end in a newline)::
 
         client = ModelArtsClient(endpoint, project_id=pid, auth=AKSKAuth(ak, sk, project_id=pid))
 
@@ -56,14 +64,11 @@ class AKSKAuth(httpx.Auth):
         project_id: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _require_str("ak", ak)
-        _require_str("sk", sk)
-        _require_str("security_token", security_token, optional=True)
-        _require_str("project_id", project_id, optional=True)
-        self._ak = ak
-        self._sk = sk.encode()
-        self._security_token = security_token
-        self._project_id = project_id
+        self._ak = str(credential("ak", ak))
+        self._sk_text = str(credential("sk", sk))
+        self._sk = self._sk_text.encode()
+        self._security_token = credential("security_token", security_token, optional=True)
+        self._project_id = credential("project_id", project_id, optional=True)
         self._clock = clock
         self._date_second = -1
         self._date = ""
@@ -71,6 +76,10 @@ class AKSKAuth(httpx.Auth):
     def __repr__(self) -> str:
         temporary = ", security_token=***" if self._security_token else ""
         return f"AKSKAuth(ak=***, sk=***{temporary}, project_id={self._project_id!r})"
+
+    def secret_values(self) -> tuple[str | None, ...]:
+        """The values the client redacts from every error (see `_redact.py`)."""
+        return self._ak, self._sk_text, self._security_token
 
     @property
     def project_id(self) -> str | None:
@@ -141,17 +150,22 @@ def _decoded(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 class TokenAuth(httpx.Auth):
     """Send an IAM token you already have as `X-Auth-Token` (it is never refreshed: see `IAMPasswordAuth`).
 
+    Surrounding whitespace is stripped, so `TokenAuth(Path("token").read_text())` works.
+
     Example::
 
         client = ModelArtsClient(endpoint, project_id=pid, auth=TokenAuth(token))
     """
 
     def __init__(self, token: str) -> None:
-        _require_str("token", token)
-        self._token = token
+        self._token = str(credential("token", token))
 
     def __repr__(self) -> str:
         return "TokenAuth(token=***)"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The values the client redacts from every error (see `_redact.py`)."""
+        return (self._token,)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add `X-Auth-Token` to the request."""

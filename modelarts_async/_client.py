@@ -27,9 +27,11 @@ from ._config import Connection, read_context, read_env
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._httpx_sender import HttpxSender
 from ._models import ImageInfo, ImageResult
+from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
+from ._redact import Redactor, secrets_of
 from ._retry import RetryPolicy
-from ._sender import Sender
+from ._sender import ACCEPT_ENCODING, Sender
 from ._stream import stream_results
 from ._version import __version__
 
@@ -82,6 +84,7 @@ class ModelArtsClient:
         if http_client is not None and transport is not None:
             raise InvalidArgumentError("pass either transport= or http_client=, not both")
         self._auth = auth
+        headers = checked_headers(headers or {})
         self._owns = True
         self._pool = AiohttpPool(self.endpoint, max_connections=max_connections) if http_client is None else None
         sender = self._sender(auth, transport, http_client, timeout, max_response_bytes)
@@ -95,12 +98,18 @@ class ModelArtsClient:
         self._pipeline = Pipeline(
             sender=sender,
             lifecycle=Lifecycle(),
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "User-Agent": USER_AGENT,
+                **headers,
+            },
             retry=_retry_policy(retry or RetryPolicy(), max_attempts, deadline),
             timeout=attempt_timeout,
             # AK/SK requests name their project in X-Project-Id (as the official SDK does); an AKSKAuth made
             # without one gets each call's project from here, signed like every other header.
             sends_project=isinstance(auth, AKSKAuth) and auth.project_id is None,
+            redactor=Redactor(secrets_of(auth, headers)),
         )
 
     def _sender(

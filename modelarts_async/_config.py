@@ -123,6 +123,8 @@ def _read_contexts(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         # `from None`: the decoder's exception holds the whole document, secrets included.
         raise ConfigError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a config file") from None
     contexts = data.get("contexts") if isinstance(data, dict) else None
     if not isinstance(contexts, dict):
         raise ConfigError(

@@ -25,7 +25,7 @@ from ._exceptions import (
 )
 from ._service import error_fields, hint_for, is_auth_failure, is_not_found, is_throttling
 
-__all__ = ["api_error", "decode_response", "parse_retry_after"]
+__all__ = ["api_error", "decode_response", "parse_retry_after", "request_id_note"]
 
 _BODY_EXCERPT_CHARS = 200
 
@@ -54,7 +54,8 @@ def decode_response(
     if not isinstance(data, dict):
         what = "not JSON" if data is _NOT_JSON else f"JSON {type(data).__name__}, not an object"
         raise ResponseValidationError(
-            f"HTTP {status_code}: the answer is {what} (request id {request_id}): {_excerpt(body)!r}",
+            f"HTTP {status_code}: the answer is {what}{request_id_note(request_id, ' (request id {})')}: "
+            f"{_excerpt(body)!r}",
             status_code=status_code,
             request_id=request_id,
             body_excerpt=_excerpt(body),
@@ -81,7 +82,7 @@ def api_error(
         parts.append(f": {error_msg}")
     if hint:
         parts.append(f" ({hint})")
-    parts.append(f" [request id {request_id}]")
+    parts.append(request_id_note(request_id))
     message = "".join(parts)
     if retry_after is not None:
         message += f"; retry after {retry_after:g} s"
@@ -131,10 +132,21 @@ _NOT_JSON = object()
 
 
 def _parse_json(body: bytes) -> Any:
+    """The JSON value of `body`, or `_NOT_JSON`: also for NaN/Infinity (not JSON, and they would make our own
+    output invalid JSON) and for nesting too deep for the parser."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _NOT_JSON
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def request_id_note(request_id: str | None, template: str = " [request id {}]") -> str:
+    """The request id as a message suffix, or nothing when the service sent none."""
+    return template.format(request_id) if request_id else ""
 
 
 def _optional_str(value: Any) -> str | None:

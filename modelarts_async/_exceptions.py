@@ -22,6 +22,8 @@ echo back (see `_decode.py`), and transport errors carry only the method and pat
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "APIError",
     "AuthenticationError",
@@ -40,10 +42,35 @@ __all__ = [
 
 
 class ModelArtsError(Exception):
-    """Base class of every error raised by modelarts_async."""
+    """Base class of every error raised by modelarts_async.
+
+    Every error can be pickled (to cross a process boundary: multiprocessing, concurrent.futures, Celery) and
+    keeps its type, message and attributes.
+    """
 
     #: How many attempts were made before this error was raised (set by the retry layer; 1 without retries).
     attempts: int = 1
+    #: The HTTP status of the answer this error comes from, when there was one.
+    status_code: int | None = None
+    #: The service's error code (`ModelArts.4420`, `APIG.0308`, ...), when it sent one.
+    error_code: str | None = None
+    #: The service's error message, when it sent one (secrets the client knows are redacted).
+    error_msg: str | None = None
+    #: The request id support asks for, when the service sent one.
+    request_id: str | None = None
+    #: Seconds the service asked to wait (`Retry-After`), when it said.
+    retry_after: float | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, which Exception's own pickling cannot pass back.
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[ModelArtsError], args: tuple[Any, ...], state: dict[str, Any]) -> ModelArtsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class APIError(ModelArtsError):
@@ -51,6 +78,8 @@ class APIError(ModelArtsError):
 
     `retry_after` holds the seconds a `Retry-After` header asked for (on 429 and 503 answers, typically), else None.
     """
+
+    status_code: int
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ failures.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import time
@@ -19,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import AuthenticationError, ClientStateError, InvalidArgumentError, TransportError
+from ._decode import api_error, parse_retry_after, request_id_note
+from ._exceptions import AuthenticationError, ClientStateError, InvalidArgumentError, ModelArtsError, TransportError
 from ._service import error_fields, iam_endpoint_for_region, is_token_expired, is_token_rejected, is_valid_region
 
 __all__ = ["IAMPasswordAuth", "says_token_expired"]
@@ -81,8 +83,12 @@ class IAMPasswordAuth(httpx.Auth):
         self._refresh_at = 0.0
         # Counts finished token requests, so a call that waited on the lock knows another call fetched meanwhile.
         self._generation = 0
-        self._last_failure: AuthenticationError | TransportError | None = None
+        self._last_failure: ModelArtsError | None = None
         self._refused: AuthenticationError | None = None
+
+    def secret_values(self) -> tuple[str | None, ...]:
+        """The values the client redacts from every error (see `_redact.py`): the password and the current token."""
+        return self._password, self._token
 
     def __repr__(self) -> str:
         return (
@@ -194,8 +200,8 @@ class _Flight:
             return
         error = _iam_error(response)
         auth._last_failure = error
-        if 400 <= response.status_code < 500:
-            auth._refused = error
+        if isinstance(error, AuthenticationError):
+            auth._refused = error  # IAM judged the credentials: never send them again
         raise error
 
     def close(self) -> None:
@@ -225,20 +231,28 @@ def says_token_expired(status_code: int, body: bytes) -> bool:
     return status_code == 401 and is_token_rejected(code) and "expire" in (message or "").lower()
 
 
-def _iam_error(response: httpx.Response) -> AuthenticationError:
+def _iam_error(response: httpx.Response) -> ModelArtsError:
+    """IAM's refusal of the credentials (a 4xx other than 429): `AuthenticationError`, final. Anything else —
+    throttling, a 5xx, an answer without a token — is transient: an error the client's retry policy retries."""
     try:
         data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         data = None
     code, message = error_fields(data) if isinstance(data, dict) else (None, None)
+    status = response.status_code
     request_id = response.headers.get("x-request-id")
     if response.is_success:
-        message = message or "the answer has no X-Subject-Token header"
+        return TransportError(
+            f"IAM answered HTTP {status} without a token (X-Subject-Token){request_id_note(request_id)}"
+        )
+    if status == 429 or status >= 500:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return api_error(status, error_code=code, error_msg=message, request_id=request_id, retry_after=retry_after)
     detail = f" {code}" if code else ""
     text = f": {message}" if message else ""
     return AuthenticationError(
-        f"IAM refused the token request: HTTP {response.status_code}{detail}{text} [request id {request_id}]",
-        status_code=response.status_code,
+        f"IAM refused the token request: HTTP {status}{detail}{text}{request_id_note(request_id)}",
+        status_code=status,
         error_code=code,
         error_msg=message,
         request_id=request_id,
@@ -257,14 +271,6 @@ def _expires_at(body: bytes) -> float | None:
     return when.timestamp()
 
 
-def _again(error: AuthenticationError | TransportError) -> AuthenticationError | TransportError:
+def _again(error: ModelArtsError) -> ModelArtsError:
     """A fresh copy, so each failing call gets its own traceback."""
-    if isinstance(error, TransportError):
-        return TransportError(str(error))
-    return AuthenticationError(
-        str(error),
-        status_code=error.status_code,
-        error_code=error.error_code,
-        error_msg=error.error_msg,
-        request_id=error.request_id,
-    )
+    return copy.copy(error)

@@ -7,6 +7,7 @@ A bulk run shares one `RunPacing` between its workers, each of which holds a `Wo
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,8 +25,9 @@ MAX_PAUSE = 60.0
 class Pacer(Protocol):
     """Asked before each HTTP attempt and told how it ended; a single call runs without one."""
 
-    async def before_attempt(self) -> None:
-        """Wait until a new attempt may start (a rate limit, or a pause the service asked for)."""
+    async def before_attempt(self, within: float) -> bool:
+        """Wait until a new attempt may start (a rate limit, or a pause the service asked for); False when it
+        could not start within `within` seconds (the call's deadline): the call then ends with its last error."""
 
     def after_attempt(self, error: ModelArtsError | None) -> None:
         """Learn how an attempt ended: None for an answer that is not an error, else the typed error."""
@@ -50,8 +52,22 @@ class RunPacing:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._limiter = limiter(rate_limit)
 
-    async def enter(self) -> int:
-        """Wait for the pause to end, a slot and a rate token; take the slot; return the epoch it started in."""
+    async def enter(self, within: float = math.inf) -> int | None:
+        """Wait for the pause to end, a slot and a rate token; take the slot; return the epoch it started in.
+
+        None when that cannot happen within `within` seconds: a pause that outlasts it fails at once.
+        """
+        if within == math.inf:
+            return await self._enter()
+        if self.resume_at - asyncio.get_running_loop().time() >= within:
+            return None
+        try:
+            async with asyncio.timeout(within):
+                return await self._enter()
+        except TimeoutError:
+            return None
+
+    async def _enter(self) -> int:
         while True:
             if self.resume_at:
                 delay = self.resume_at - asyncio.get_running_loop().time()
@@ -132,10 +148,14 @@ class WorkerPacer:
         self._holding = False
         self._epoch = 0
 
-    async def before_attempt(self) -> None:
+    async def before_attempt(self, within: float = math.inf) -> bool:
         self.release()
-        self._epoch = await self._pacing.enter()
+        epoch = await self._pacing.enter(within)
+        if epoch is None:
+            return False
+        self._epoch = epoch
         self._holding = True
+        return True
 
     def after_attempt(self, error: ModelArtsError | None) -> None:
         if self._holding:

@@ -17,8 +17,9 @@ import attrs
 import httpx
 
 from ._decode import decode_response
-from ._exceptions import ClientStateError, ModelArtsError
+from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, RequestTimeoutError
 from ._pacing import Pacer
+from ._redact import Redactor
 from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
 from ._sender import Sender
 
@@ -68,6 +69,8 @@ class Pipeline:
     timeout: httpx.Timeout
     #: AK/SK requests name their project in X-Project-Id (as the official SDK does) when the auth has none.
     sends_project: bool = False
+    #: Removes the client's secrets from every error that leaves a call.
+    redactor: Redactor = attrs.field(factory=lambda: Redactor(tuple))
     _longest_timeout: float = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -97,16 +100,21 @@ class Pipeline:
         clock = policy.clock
         deadline_at = math.inf
         attempt = 0
+        error: ModelArtsError | None = None
         while True:
             attempt += 1
             if pacer is not None:
-                await pacer.before_attempt()
+                # Time queued before the first attempt is not the call's; a retry must start within the deadline.
+                within = math.inf if error is None else deadline_at - clock()
+                if not await pacer.before_attempt(within):
+                    assert error is not None
+                    error.attempts = attempt - 1
+                    raise self.redactor.scrub(error)
             started = clock()
             if attempt == 1:
-                # Time spent queued in a pacer before the first attempt is not the call's: the deadline starts here.
                 deadline_at = started + policy.deadline
             try:
-                reply = await self._attempt(method, path, headers, body, self._timeout_within(deadline_at - started))
+                reply = await self._attempt(method, path, headers, body, deadline_at - started)
             except ModelArtsError as exc:
                 error = exc
             else:
@@ -123,7 +131,7 @@ class Pipeline:
             plan = plan_retry(policy, error, attempt, deadline_at - ended)
             if plan is None:
                 error.attempts = attempt
-                raise error
+                raise self.redactor.scrub(error)
             reason, wait = plan
             log_retry(method, path, error, reason, attempt, wait)
             await policy.sleep(wait)
@@ -131,17 +139,31 @@ class Pipeline:
     def _request_parts(self, json_body: Any, project_id: str | None) -> tuple[dict[str, str], bytes]:
         headers = self.headers
         if self.sends_project and project_id is not None:
+            if not project_id.isascii():  # the path percent-encodes it; a header cannot
+                raise InvalidArgumentError(f"project_id {project_id!r} must be ASCII to be sent as X-Project-Id")
             headers = {**headers, "X-Project-Id": project_id}
         if json_body is None:
             return headers, b""
         body = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
         return {**headers, "Content-Type": "application/json"}, body
 
-    async def _attempt(
-        self, method: str, path: str, headers: dict[str, str], body: bytes, timeouts: httpx.Timeout
-    ) -> Reply:
-        """One HTTP exchange: send, read the body under the size cap, decode. Raises only `ModelArtsError`s."""
-        exchange = await self.sender.send(method, path, headers, body, timeouts)
+    async def _attempt(self, method: str, path: str, headers: dict[str, str], body: bytes, remaining: float) -> Reply:
+        """One HTTP exchange within `remaining` seconds: send, read the body under the cap, decode.
+
+        Each phase's timeout is cut to the deadline, and a timer bounds the whole exchange, so a server that
+        trickles its answer byte by byte cannot keep a call past its deadline. Raises only `ModelArtsError`s.
+        """
+        timeouts = self._timeout_within(remaining)
+        if remaining == math.inf:
+            exchange = await self.sender.send(method, path, headers, body, timeouts)
+        else:
+            try:
+                async with asyncio.timeout(max(remaining, _MIN_ATTEMPT_TIMEOUT)):
+                    exchange = await self.sender.send(method, path, headers, body, timeouts)
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    f"the call's deadline passed during {method} {path}", phase="deadline"
+                ) from None
         data = decode_response(exchange.status_code, exchange.headers, exchange.body)
         return Reply(data, exchange.status_code, exchange.headers.get("x-request-id"))
 

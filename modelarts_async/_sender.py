@@ -8,6 +8,7 @@ failure, so that retries, pacing and decoding above them are written once.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, NamedTuple, Protocol
 
@@ -15,7 +16,10 @@ import httpx
 
 from ._exceptions import ResponseValidationError
 
-__all__ = ["Exchange", "Sender", "read_capped", "too_large"]
+__all__ = ["ACCEPT_ENCODING", "Exchange", "Sender", "declared_length", "read_capped", "too_large"]
+
+#: The encodings `read_capped` decodes (with a bound on what it inflates), asked for on every request.
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 class Exchange(NamedTuple):
@@ -41,18 +45,78 @@ class Sender(Protocol):
 
 
 async def read_capped(
-    chunks: AsyncIterator[bytes], declared: int | None, limit: int, status_code: int, headers: Mapping[str, Any]
+    chunks: AsyncIterator[bytes], headers: Mapping[str, str], status_code: int, limit: int, *, encoded: bool = True
 ) -> bytes:
-    """A body read chunk by chunk, refusing at once to hold more than `limit` bytes (declared or decompressed)."""
+    """The body from raw `chunks`, decompressed as it streams, refusing at once to hold more than `limit` bytes.
+
+    The cap counts decompressed bytes, and no chunk is ever inflated past it: a small gzip bomb costs at most
+    `limit` bytes of memory. An encoding we cannot decode, or a corrupt or cut-off compressed body, raises
+    `ResponseValidationError` (the same on every sender). `encoded=False`: the chunks are already decoded.
+    """
+    declared = declared_length(headers)
     if declared is not None and declared > limit:
         raise too_large(status_code, headers, limit)
+    encoding = headers.get("content-encoding", "").strip().lower() if encoded else ""
+    decoder = _Decoder(encoding, status_code, headers) if encoding not in ("", "identity") else None
     parts, size = [], 0
     async for chunk in chunks:
+        if decoder is not None:
+            chunk = decoder.feed(chunk, limit - size + 1)
         size += len(chunk)
         if size > limit:
             raise too_large(status_code, headers, limit)
         parts.append(chunk)
+    if decoder is not None:
+        decoder.finish()
     return b"".join(parts)
+
+
+class _Decoder:
+    """Incremental gzip/deflate decoding that never produces more than it is asked for."""
+
+    def __init__(self, encoding: str, status_code: int, headers: Mapping[str, str]) -> None:
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise _undecodable(encoding, "an encoding this client did not ask for", status_code, headers)
+        self._encoding = encoding
+        self._status_code = status_code
+        self._headers = headers
+        # gzip: a gzip header; deflate: a zlib stream, or (like some servers send) raw deflate, tried on failure.
+        self._wbits = 31 if encoding != "deflate" else 15
+        self._inflate = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes, max_length: int) -> bytes:
+        """Inflate `data`; stop at `max_length` bytes (the caller then refuses the body as too large)."""
+        try:
+            out = self._inflate.decompress(data, max_length)
+        except zlib.error:
+            if self._encoding != "deflate" or self._started:
+                raise self._corrupt() from None
+            self._inflate = zlib.decompressobj(-15)
+            self._wbits = -15
+            try:
+                out = self._inflate.decompress(data, max_length)
+            except zlib.error:
+                raise self._corrupt() from None
+        self._started = True
+        if self._inflate.unconsumed_tail:
+            return out + b"\0"  # more output is pending: one byte over the remaining room marks the body too large
+        return out
+
+    def finish(self) -> None:
+        if not self._inflate.eof:
+            raise _undecodable(self._encoding, "the compressed body is cut off", self._status_code, self._headers)
+
+    def _corrupt(self) -> ResponseValidationError:
+        return _undecodable(self._encoding, "the compressed body is corrupt", self._status_code, self._headers)
+
+
+def _undecodable(encoding: str, why: str, status_code: int, headers: Mapping[str, str]) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"HTTP {status_code}: cannot decode Content-Encoding {encoding!r}: {why}",
+        status_code=status_code,
+        request_id=headers.get("x-request-id"),
+    )
 
 
 def too_large(status_code: int, headers: Mapping[str, Any], limit: int) -> ResponseValidationError:

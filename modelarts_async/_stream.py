@@ -114,6 +114,8 @@ class ResultStream(Generic[R]):
                 return result
             if run.finished:
                 await self._join()
+                if run.input_error is not None:
+                    raise run.input_error  # after every result fetched before the input failed
                 raise StopAsyncIteration
             await run.wait_for_results()
 
@@ -187,6 +189,8 @@ class _Run(Generic[V, R]):
         self.failed = 0
         self.finished = False
         self.fatal: BaseException | None = None
+        #: What the input raised, if it did: the run delivers what it had fetched, then raises this.
+        self.input_error: Exception | None = None
         self._started_at: float | None = None
         self._ended_at: float | None = None
 
@@ -290,12 +294,19 @@ class _Run(Generic[V, R]):
         if self._exhausted:
             return []
         if self._sync_source is not None:
-            chunk = list(zip(itertools.count(self._pulled), itertools.islice(self._sync_source, count), strict=False))
-            self._pulled += len(chunk)
-            if len(chunk) < count:
-                self._mark_exhausted()
-            return chunk
+            return self._pull_sync(count)
         return await self._pull_async(count)
+
+    def _pull_sync(self, count: int) -> list[tuple[int, Any]]:
+        chunk: list[tuple[int, Any]] = []
+        try:
+            chunk.extend(zip(itertools.count(self._pulled), itertools.islice(self._sync_source, count), strict=False))  # type: ignore[arg-type]
+        except Exception as exc:
+            self._input_failed(exc)
+        self._pulled += len(chunk)
+        if len(chunk) < count:
+            self._mark_exhausted()
+        return chunk
 
     async def _pull_async(self, count: int) -> list[tuple[int, Any]]:
         # An async generator cannot be advanced by two tasks at once, so pulls take turns.
@@ -308,9 +319,17 @@ class _Run(Generic[V, R]):
                 except StopAsyncIteration:
                     self._mark_exhausted()
                     break
+                except Exception as exc:
+                    self._input_failed(exc)
+                    break
                 chunk.append((self._pulled, key))
                 self._pulled += 1
         return chunk
+
+    def _input_failed(self, error: Exception) -> None:
+        """The input raised: stop pulling, let the keys already pulled finish, and raise `error` after them."""
+        self.input_error = error
+        self._mark_exhausted()
 
     def _mark_exhausted(self) -> None:
         self._exhausted = True

@@ -1,0 +1,70 @@
+"""Redaction by value: the client knows its own secrets, so it removes them from errors whatever the echo format.
+
+A gateway may echo a credential back in an error body as a header line, as JSON, as a Python dict or inside a
+canonical request; a transport may quote it in its own exception. Every error leaving the pipeline passes
+`Redactor.scrub`, which replaces each known secret (and its JSON-, repr- and URL-escaped forms) with `***`, and
+drops the exception chain, whose transport exceptions carry the request with its headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import quote
+
+from ._exceptions import ModelArtsError
+
+__all__ = ["SENSITIVE_HEADERS", "Redactor", "secrets_of"]
+
+#: Request headers whose values are credentials, whoever set them.
+SENSITIVE_HEADERS = frozenset({"authorization", "x-auth-token", "x-security-token", "cookie", "proxy-authorization"})
+#: Shorter values are not redacted: replacing every occurrence of a 1-3 character string would garble messages.
+_MIN_SECRET_LENGTH = 4
+_MASK = "***"
+
+
+def secrets_of(auth: object, headers: Mapping[str, str]) -> Callable[[], tuple[str, ...]]:
+    """The secrets an auth object and the client's own headers hold, read at redaction time (tokens change)."""
+    from_auth: Callable[[], Iterable[str | None]] = getattr(auth, "secret_values", lambda: ())
+    from_headers = tuple(value for name, value in headers.items() if name.lower() in SENSITIVE_HEADERS)
+
+    def current() -> tuple[str, ...]:
+        return (*from_headers, *(value for value in from_auth() if value))
+
+    return current
+
+
+class Redactor:
+    """Removes the client's secrets from errors and the strings they hold."""
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
+        self._secrets = secrets
+
+    def redact(self, text: str) -> str:
+        """`text` with every known secret, in any of its usual escaped forms, replaced by `***`."""
+        for secret in self._secrets():
+            if len(secret) >= _MIN_SECRET_LENGTH:
+                for form in _forms(secret):
+                    if form in text:
+                        text = text.replace(form, _MASK)
+        return text
+
+    def scrub(self, error: ModelArtsError) -> ModelArtsError:
+        """Redact `error`'s message and text attributes in place, and cut its chain (its carriers hold headers)."""
+        error.__cause__ = None
+        error.__context__ = None
+        error.__suppress_context__ = True
+        if self._secrets():
+            error.args = tuple(self.redact(arg) if isinstance(arg, str) else arg for arg in error.args)
+            for name in ("error_msg", "body_excerpt"):
+                value = getattr(error, name, None)
+                if isinstance(value, str):
+                    setattr(error, name, self.redact(value))
+        return error
+
+
+def _forms(secret: str) -> list[str]:
+    """How a secret may appear when echoed: as is, JSON-escaped, Python-repr-escaped, URL-encoded."""
+    forms = [secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], quote(secret, safe="")]
+    forms.append(forms[1].replace("/", "\\/"))  # some JSON encoders escape '/'
+    return sorted(set(forms), key=len, reverse=True)
