@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._exceptions import ClientStateError
+from ._network import Network
 from ._sender import Exchange, read_capped
 from ._wire_errors import is_wire_error, map_wire_error
 
@@ -52,9 +53,11 @@ def header_signer(auth: httpx.Auth | None) -> HeaderSigner | None:
 class AiohttpPool:
     """Owns the aiohttp session (one connection pool) of a client that uses the default transport."""
 
-    def __init__(self, endpoint: str, *, max_connections: int) -> None:
+    def __init__(self, endpoint: str, *, max_connections: int, network: Network) -> None:
         self._https = endpoint.startswith("https:")
         self._max_connections = max_connections
+        self._network = network
+        self._proxy = network.proxy_for(endpoint)
         self._session: aiohttp.ClientSession | None = None
         self.closed = False
 
@@ -66,10 +69,12 @@ class AiohttpPool:
             import aiohttp
 
             # httpx's trust store (certifi), as the httpx path would use; loading it costs ~0.1 s, so only for https.
-            ssl = httpx.create_ssl_context() if self._https else True
+            ssl = self._network.ssl_context() if self._https else True
             connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=ssl)
             # No cookie jar: this API sets no cookies, and parsing Set-Cookie per answer is pure cost.
-            self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), proxy=self._proxy
+            )
         return self._session
 
     def httpx_transport(self) -> httpx.AsyncBaseTransport:

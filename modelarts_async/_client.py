@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import ssl
 import sys
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
@@ -26,7 +27,9 @@ from ._bulk_options import BulkKwargs, BulkOptions
 from ._config import Connection, read_context, read_env
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._httpx_sender import HttpxSender
+from ._mocking import MockAwareSender
 from ._models import ImageInfo, ImageResult
+from ._network import Network
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
 from ._redact import Redactor, secrets_of
@@ -74,6 +77,9 @@ class ModelArtsClient:
         max_attempts: int | None = None,
         deadline: float | None = None,
         retry: RetryPolicy | None = None,
+        proxy: str | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        trust_env: bool = True,
     ) -> None:
         self.endpoint = _checked_endpoint(endpoint)
         self.project_id = project_id
@@ -83,18 +89,28 @@ class ModelArtsClient:
             raise InvalidArgumentError(f"max_response_bytes must be at least 1, got {max_response_bytes}")
         if http_client is not None and transport is not None:
             raise InvalidArgumentError("pass either transport= or http_client=, not both")
+        network = Network(proxy, verify, trust_env)
+        own_connections = http_client is None and transport is None
+        if not own_connections and network != Network():
+            raise InvalidArgumentError(
+                "proxy=, verify= and trust_env= configure the client's own connections: with transport= or "
+                "http_client=, set them on your transport or httpx.AsyncClient"
+            )
         self._auth = auth
         headers = checked_headers(headers or {})
         self._owns = True
-        self._pool = AiohttpPool(self.endpoint, max_connections=max_connections) if http_client is None else None
-        sender = self._sender(auth, transport, http_client, timeout, max_response_bytes)
+        self._max_connections = max_connections if own_connections else None
+        self._pool = (
+            AiohttpPool(self.endpoint, max_connections=max_connections, network=network) if own_connections else None
+        )
         # A user's http_client keeps its own timeout unless timeout= is given too.
         if timeout is not None:
             attempt_timeout = httpx.Timeout(timeout)
-        elif isinstance(sender, HttpxSender) and http_client is not None:
+        elif http_client is not None:
             attempt_timeout = http_client.timeout
         else:
             attempt_timeout = DEFAULT_TIMEOUT
+        sender = self._sender(auth, transport, http_client, attempt_timeout, max_response_bytes, network)
         self._pipeline = Pipeline(
             sender=sender,
             lifecycle=Lifecycle(),
@@ -117,23 +133,32 @@ class ModelArtsClient:
         auth: httpx.Auth | None,
         transport: httpx.AsyncBaseTransport | None,
         http_client: httpx.AsyncClient | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: httpx.Timeout,
         max_response_bytes: int,
+        network: Network,
     ) -> Sender:
-        """The fast aiohttp sender when nothing of the user's needs httpx, else the httpx sender."""
+        """The fast aiohttp sender when nothing of the user's needs httpx, else the httpx sender.
+
+        Our own connections also yield to respx and pytest-httpx while they are active (see `_mocking.py`).
+        """
+        endpoint, pool, cap = self.endpoint, self._pool, max_response_bytes
+        if pool is None:
+            http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
+            return HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=http_client is None)
         signer = header_signer(auth)
-        if self._pool is not None and transport is None and signer is not None:
-            return AiohttpSender(self.endpoint, self._pool, signer, max_response_bytes=max_response_bytes)
-        if http_client is None:
-            assert self._pool is not None
-            http_client = httpx.AsyncClient(
-                timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
-                transport=transport or self._pool.httpx_transport(),
-            )
-            owns_http = True
+        primary: Sender
+        if signer is not None:
+            primary = AiohttpSender(endpoint, pool, signer, max_response_bytes=cap)
         else:
-            owns_http = False
-        return HttpxSender(self.endpoint, http_client, auth, max_response_bytes=max_response_bytes, owns_http=owns_http)
+            http = httpx.AsyncClient(timeout=timeout, transport=pool.httpx_transport())
+            primary = HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=True)
+
+        def mocked() -> Sender:
+            limits = httpx.Limits(max_connections=self._max_connections)
+            http = httpx.AsyncClient(timeout=timeout, limits=limits, **network.httpx_options())
+            return HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=True)
+
+        return MockAwareSender(primary, mocked)
 
     @classmethod
     def from_env(cls, *, endpoint: str | None = None, project_id: str | None = None, **options: Any) -> Self:

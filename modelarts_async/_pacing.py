@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from ._exceptions import APIError, ModelArtsError, RateLimitError
+from ._retry import logger
 
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
@@ -110,7 +111,10 @@ class RunPacing:
         self.throttled += 1
         if error.retry_after:
             now = asyncio.get_running_loop().time()
-            self.resume_at = max(self.resume_at, now + min(error.retry_after, MAX_PAUSE))
+            resume_at = now + min(error.retry_after, MAX_PAUSE)
+            if resume_at > self.resume_at + 1.0:  # a new pause, not the same one reported by its other answers
+                logger.warning("the service throttled the run: pausing every request for %.1f s", resume_at - now)
+            self.resume_at = max(self.resume_at, resume_at)
         if epoch == self.epoch:
             self.limit = max(1.0, self.limit / 2)
             self.epoch += 1

@@ -20,7 +20,16 @@ from ._decode import decode_response
 from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, RequestTimeoutError
 from ._pacing import Pacer
 from ._redact import Redactor
-from ._retry import RetryPolicy, describe, log_attempt, log_retry, logger, plan_retry, request_id_of
+from ._retry import (
+    RetryPolicy,
+    describe,
+    log_attempt,
+    log_giving_up,
+    log_retry,
+    logger,
+    plan_retry,
+    request_id_of,
+)
 from ._sender import Sender
 
 __all__ = ["Lifecycle", "Pipeline", "Reply"]
@@ -131,6 +140,7 @@ class Pipeline:
             plan = plan_retry(policy, error, attempt, deadline_at - ended)
             if plan is None:
                 error.attempts = attempt
+                log_giving_up(method, path, error, attempt)
                 raise self.redactor.scrub(error)
             reason, wait = plan
             log_retry(method, path, error, reason, attempt, wait)

@@ -35,8 +35,10 @@ DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_DEADLINE = 60.0
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
-#: The stdlib logger every log line of this library goes to.
+#: The stdlib logger every log line of this library goes to. Quiet unless the application configures logging:
+#: retries are INFO (they are routine in a bulk run), giving up and run-wide throttling pauses are WARNING.
 logger = logging.getLogger("modelarts_async")
+logger.addHandler(logging.NullHandler())
 
 
 def _positive(name: str) -> Callable[[Any, Any, float], None]:
@@ -165,14 +167,14 @@ def log_attempt(method: str, path: str, outcome: str, attempt: int, elapsed: flo
 
 
 def log_retry(method: str, path: str, error: ModelArtsError, reason: str, attempt: int, wait: float) -> None:
-    """One WARNING line before waiting for another attempt."""
-    if logger.isEnabledFor(logging.WARNING):
-        logger.warning(
-            "%s %s: %s (%s) on attempt %d; retrying in %.2f s",
-            method,
-            path,
-            reason,
-            describe(error),
-            attempt,
-            wait,
+    """One INFO line before waiting for another attempt (openai-python logs the same event at INFO)."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(
+            "%s %s: %s (%s) on attempt %d; retrying in %.2f s", method, path, reason, describe(error), attempt, wait
         )
+
+
+def log_giving_up(method: str, path: str, error: ModelArtsError, attempt: int) -> None:
+    """One WARNING line when a call fails with an error that was worth retrying: attempts or deadline ran out."""
+    if retry_reason(error) is not None and logger.isEnabledFor(logging.WARNING):
+        logger.warning("%s %s: giving up after %d attempt(s): %s", method, path, attempt, describe(error))
