@@ -9,6 +9,7 @@ user's `httpx.Auth`) gets it through `AiohttpPool.httpx_transport()`.
 
 from __future__ import annotations
 
+import contextlib
 import ssl as ssl_module
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -90,6 +91,22 @@ class AiohttpPool:
         self.closed = True
         if self._session is not None:
             await self._session.close()
+
+    def abandon(self) -> bool:
+        """Close an open session's sockets now, without awaiting (its owner was garbage-collected unclosed).
+
+        True when there was one to close. aiohttp then sees a closed session and does not warn in its own name.
+        """
+        session = self._session
+        if self.closed or session is None or session.closed:
+            return False
+        self.closed = True
+        connector = session.connector
+        close_now = getattr(connector, "_close", None)  # aiohttp's synchronous close; absent: its own warning stands
+        if close_now is not None:
+            with contextlib.suppress(Exception):
+                close_now()
+        return True
 
 
 class AiohttpSender:

@@ -11,6 +11,7 @@ import copy
 import os
 import ssl
 import sys
+import warnings
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -33,7 +34,7 @@ from ._network import Network
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
 from ._redact import Redactor, secrets_of
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, logger
 from ._sender import ACCEPT_ENCODING, Sender
 from ._stream import stream_results
 from ._version import __version__
@@ -126,6 +127,7 @@ class ModelArtsClient:
             # without one gets each call's project from here, signed like every other header.
             sends_project=isinstance(auth, AKSKAuth) and auth.project_id is None,
             redactor=Redactor(secrets_of(auth, headers)),
+            endpoint=self.endpoint,
         )
 
     def _sender(
@@ -141,7 +143,7 @@ class ModelArtsClient:
 
         Our own connections also yield to respx and pytest-httpx while they are active (see `_mocking.py`).
         """
-        endpoint, pool, cap = self.endpoint, self._pool, max_response_bytes
+        endpoint, pool, cap, connections = self.endpoint, self._pool, max_response_bytes, self._max_connections
         if pool is None:
             http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
             return HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=http_client is None)
@@ -154,7 +156,7 @@ class ModelArtsClient:
             primary = HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=True)
 
         def mocked() -> Sender:
-            limits = httpx.Limits(max_connections=self._max_connections)
+            limits = httpx.Limits(max_connections=connections)
             http = httpx.AsyncClient(timeout=timeout, limits=limits, **network.httpx_options())
             return HttpxSender(endpoint, http, auth, max_response_bytes=cap, owns_http=True)
 
@@ -187,6 +189,16 @@ class ModelArtsClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def __del__(self) -> None:
+        # An owned pool left open: say which object was not closed (aiohttp would name only its session).
+        pool = getattr(self, "_pool", None)
+        if getattr(self, "_owns", False) and pool is not None and pool.abandon():
+            warnings.warn(
+                f"unclosed {self!r}: use `async with ModelArtsClient(...)` or `await client.aclose()`",
+                ResourceWarning,
+                stacklevel=2,
+            )
 
     async def aclose(self) -> None:
         """Close the connection pool (unless the user passed `http_client=`, which stays theirs to close)."""
@@ -298,6 +310,21 @@ class ModelArtsClient:
         async with self._image_stream(image_ids, data_annotation_id, project_id, bulk) as stream:
             return [result async for result in stream]
 
+    def _fitted(self, options: BulkOptions) -> BulkOptions:
+        """`options` with `concurrency` cut to the client's connection pool, saying so once: more requests in
+        flight than connections would only wait for the pool (and fail on its timeout)."""
+        limit = self._max_connections
+        if limit is None or options.concurrency <= limit:
+            return options
+        logger.warning(
+            "concurrency=%d is more than this client's max_connections=%d: running %d requests at a time "
+            "(pass max_connections= to the client for more)",
+            options.concurrency,
+            limit,
+            limit,
+        )
+        return attrs.evolve(options, concurrency=limit)
+
     def _image_stream(
         self,
         image_ids: Iterable[str] | AsyncIterable[str],
@@ -309,7 +336,7 @@ class ModelArtsClient:
         stream = stream_results(
             image_ids,
             fetchers,
-            options,
+            self._fitted(options),
             on_start=self._pipeline.lifecycle.check_usable,
             stream_class=ImageResultStream,
         )
@@ -358,4 +385,10 @@ def _checked_endpoint(endpoint: str) -> str:
         raise InvalidArgumentError("endpoint must not contain a user name or password")
     if parts.query or parts.fragment:
         raise InvalidArgumentError("endpoint must not contain a query or fragment")
+    last = parts.path.rstrip("/").rpartition("/")[2]
+    if last in ("v1", "v2"):
+        raise InvalidArgumentError(
+            f"endpoint must not end in /{last}: the client adds /v1/... and /v2/... itself "
+            f"(use {parts.scheme}://{parts.netloc}{parts.path.rstrip('/')[: -len(last) - 1]})"
+        )
     return endpoint.rstrip("/")

@@ -17,7 +17,7 @@ import attrs
 import httpx
 
 from ._decode import decode_response
-from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, RequestTimeoutError
+from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, NotFoundError, RequestTimeoutError
 from ._pacing import Pacer
 from ._redact import Redactor
 from ._retry import (
@@ -78,6 +78,8 @@ class Pipeline:
     timeout: httpx.Timeout
     #: AK/SK requests name their project in X-Project-Id (as the official SDK does) when the auth has none.
     sends_project: bool = False
+    #: The client's endpoint, named in `NotFoundError`s: a wrong endpoint path is the usual cause.
+    endpoint: str = ""
     #: Removes the client's secrets from every error that leaves a call.
     redactor: Redactor = attrs.field(factory=lambda: Redactor(tuple))
     _longest_timeout: float = attrs.field(init=False)
@@ -141,6 +143,8 @@ class Pipeline:
             if plan is None:
                 error.attempts = attempt
                 log_giving_up(method, path, error, attempt)
+                if isinstance(error, NotFoundError):
+                    error.args = (f"{error.args[0]} (requested {method} {self.endpoint}{path})", *error.args[1:])
                 raise self.redactor.scrub(error)
             reason, wait = plan
             log_retry(method, path, error, reason, attempt, wait)
