@@ -1,9 +1,14 @@
-"""`python -m modelarts_async.testing serve --port 0`: run the fake on 127.0.0.1 and print its URL on stdout."""
+"""`python -m modelarts_async.testing serve --port 0`: run the fake on 127.0.0.1 and print its URL on stdout.
+
+`python -m modelarts_async.testing ids --images 1000 > ids.txt` prints the ids of the images `serve` generates
+with the same `--images` and `--seed`, for `modelarts-async export --ids ids.txt`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 
@@ -18,7 +23,12 @@ DETECTION_JOB = "demo-detection"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m modelarts_async.testing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve a fake ModelArts until interrupted")
+    serve = commands.add_parser(
+        "serve",
+        help="serve a fake ModelArts until interrupted",
+        description="Serve a fake ModelArts on HOST:PORT and print its URL; the image ids it knows are printed by "
+        "`python -m modelarts_async.testing ids` with the same --images and --seed.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
     serve.add_argument("--project-id", default=None, help="accept only this project (default: any)")
@@ -36,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how v2 lists read offset: a page index (records offset*limit...) or a record offset (default: page)",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed of the generated ids and tags, and of the faults")
+    ids = commands.add_parser(
+        "ids",
+        help="print the image ids `serve` generates (same --images and --seed), one per line",
+        description="Print the ids of the generated images, one per line: the images of the jobs "
+        f"{CLASSIFICATION_JOB!r} and {DETECTION_JOB!r} that `serve` answers for, given the same options.",
+    )
+    ids.add_argument("--images", type=int, default=1000, help="how many (default: 1000, as serve)")
+    ids.add_argument("--seed", type=int, default=0, help="seed of the generated ids (default: 0, as serve)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     serve.add_argument("--p-503", type=float, default=0.0, help="probability of an HTTP 503")
     serve.add_argument("--p-429", type=float, default=0.0, help="probability of an HTTP 429 with Retry-After")
@@ -75,8 +93,22 @@ async def serve_until_stopped(fake: FakeModelArts, host: str, port: int) -> None
         await stop.wait()
 
 
+def print_ids(count: int, seed: int) -> int:
+    try:
+        sys.stdout.writelines(f"{image_id}\n" for image_id in generated_image_ids(count, seed=seed))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted; send what is still buffered nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "ids":
+        if args.images < 0:
+            print("error: --images must be at least 0", file=sys.stderr)
+            return 1
+        return print_ids(args.images, args.seed)
     try:
         fake = build_fake(args)
     except ValueError as exc:

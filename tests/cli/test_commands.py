@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import shutil
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from asyncio.subprocess import PIPE
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_run import IDS, JOB, PROJECT, Served, connection, run_cli
+from cli_run import IDS, JOB, PROJECT, Served, connection, export_args, names_in, read_lines, run_cli
 
-from modelarts_async.testing import FakeModelArts, FakeReply, Faults
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[Served]:
-    """A classification job with 40 images, served over HTTP to the subprocesses."""
-    fake = FakeModelArts(project_id=PROJECT, record=False)
-    fake.add_generated_job(JOB, "classification", IDS, seed=1)
-    async with fake.serve() as url:
-        yield Served(fake, url)
-
-
-def export_args(url: str, ids: Path | str, out: Path, *extra: str) -> list[str]:
-    return ["export", *connection(url), "--data-annotation-id", JOB, "--ids", str(ids), "--out", str(out), *extra]
-
-
-def read_lines(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+from modelarts_async.testing import FakeModelArts, FakeReply, Faults, RecordedRequest, generated_image_ids
 
 
 async def test_get_prints_one_images_labels(served: Served) -> None:
@@ -196,6 +182,118 @@ async def test_demo_runs_offline_and_prints_throughput(tmp_path: Path) -> None:
     assert "images/s" in run.stdout
     assert len(read_lines(out)) == 200
     assert all("size" in line for line in read_lines(out))
+
+
+async def test_demo_keeps_its_output_in_the_current_directory_and_shows_its_first_lines(tmp_path: Path) -> None:
+    run = await run_cli("demo", "--images", "50", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    out = tmp_path / "modelarts-demo.jsonl"
+    first = out.read_text().splitlines()[0]
+    assert len(read_lines(out)) == 50
+    assert "modelarts-demo.jsonl (first 3 lines" in run.stdout
+    assert first in run.stdout
+    assert names_in(tmp_path) == ["modelarts-demo.jsonl"]  # no settings file, no ids left behind
+    assert (await run_cli("demo", "--images", "20", cwd=tmp_path)).code == 0  # a second demo replaces it
+    assert len(read_lines(out)) == 20
+
+
+async def test_demo_to_standard_output_prints_only_json_lines_there(tmp_path: Path) -> None:
+    run = await run_cli("demo", "--images", "30", "--out", "-", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    assert len([json.loads(line) for line in run.stdout.splitlines()]) == 30
+    assert "images/s" in run.stderr
+    assert names_in(tmp_path) == []
+
+
+async def test_out_dash_writes_json_lines_to_standard_output(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join([*IDS[:5], "unknown-id"]))
+    run = await run_cli(*export_args(served.url, ids, "-"), cwd=tmp_path)
+    assert run.code == 2, run.stderr
+    assert sorted(json.loads(line)["image_id"] for line in run.stdout.splitlines()) == sorted([*IDS[:5], "unknown-id"])
+    assert "exported 6 ids" in run.stderr
+    assert names_in(tmp_path) == ["ids.txt"]  # no file named '-', no settings file
+
+
+async def test_resume_of_standard_output_is_refused_clearly(served: Served, tmp_path: Path) -> None:
+    run = await run_cli(*export_args(served.url, "-", "-", "--resume"), stdin=IDS[0].encode())
+    assert run.code == 1
+    assert "--resume needs a file: --out - writes to standard output" in run.stderr
+    assert run.stdout == ""
+
+
+async def test_each_line_is_keyed_by_the_id_asked_for_even_when_the_server_echoes_another(
+    served: Served, tmp_path: Path
+) -> None:
+    async def answer_with_another_id(request: RecordedRequest) -> FakeReply | None:
+        asked = request.path.split("/")[-2]
+        body = json.dumps({"is_success": True, "image_id": asked.upper(), "tags": ["cat"]}).encode()
+        return FakeReply(200, body, {"Content-Type": "application/json"})
+
+    served.fake.on_request = answer_with_another_id
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS[:5]))
+    out = tmp_path / "out.jsonl"
+    assert (await run_cli(*export_args(served.url, ids, out))).code == 0
+    assert [(line["image_id"], line["server_image_id"]) for line in read_lines(out)] == [
+        (image_id, image_id.upper()) for image_id in IDS[:5]
+    ]
+    resumed = await run_cli(*export_args(served.url, ids, out, "--resume"))
+    assert resumed.code == 0, resumed.stderr
+    assert "0 to go" in resumed.stderr
+    assert len(read_lines(out)) == 5
+
+
+async def test_a_label_with_a_lone_surrogate_is_written_escaped_and_resumes(served: Served, tmp_path: Path) -> None:
+    served.fake.jobs[JOB].add_image("odd-label", ["\ud800", "cat"])
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(["odd-label", *IDS[:3]]))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out))
+    assert run.code == 0, run.stderr
+    assert {line["image_id"]: line["tags"] for line in read_lines(out)}["odd-label"] == ["\ud800", "cat"]
+    resumed = await run_cli(*export_args(served.url, ids, out, "--resume"))
+    assert resumed.code == 0, resumed.stderr
+    assert "0 to go" in resumed.stderr
+    got = await run_cli("get", *connection(served.url), "--data-annotation-id", JOB, "odd-label")
+    assert got.code == 0, got.stderr
+    assert json.loads(got.stdout)["tags"] == ["\ud800", "cat"]
+    assert "Traceback" not in run.stderr + resumed.stderr + got.stderr
+
+
+async def test_retries_are_counted_in_the_progress_line_not_printed(served: Served, tmp_path: Path) -> None:
+    served.fake.faults = Faults(p_503=0.3, seed=7)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join(IDS))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out, "--progress-interval", "0.000001"))
+    assert run.code in (0, 2), run.stderr
+    assert re.search(r"failed \d+  retries \d+", run.stderr)  # the progress lines
+    assert re.search(r"HTTP requests, \d+ retries", run.stderr)  # the summary
+    assert "retrying in" not in run.stderr
+    verbose = await run_cli(*export_args(served.url, ids, out, "--overwrite", "-v"))
+    assert re.search(r"^info: GET \S+: .* retrying in", verbose.stderr, re.MULTILINE)
+
+
+async def test_quiet_prints_nothing_but_errors(served: Served, tmp_path: Path) -> None:
+    ids = tmp_path / "ids.txt"
+    ids.write_text("\n".join([*IDS, IDS[0]]))
+    out = tmp_path / "out.jsonl"
+    run = await run_cli(*export_args(served.url, ids, out, "-q", "--progress-interval", "0.000001"))
+    assert (run.code, run.stderr, run.stdout) == (0, "", "")
+    assert len(read_lines(out)) == len(IDS)
+    again = await run_cli(*export_args(served.url, ids, out, "--quiet"))
+    assert again.code == 1
+    assert again.stderr.strip().endswith("pass --resume to continue that export, or --overwrite to replace it")
+
+
+async def test_the_fakes_ids_command_lists_the_ids_serve_knows() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "modelarts_async.testing", "ids", "--images", "5", "--seed", "3", stdout=PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert out.decode().split() == generated_image_ids(5, seed=3)
 
 
 def test_console_script_is_installed() -> None:

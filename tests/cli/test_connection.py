@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,15 @@ async def get(*connection: str, env: dict[str, str] | None = None) -> Run:
     return await run_cli("get", *connection, "--data-annotation-id", JOB, IDS[0], env=env)
 
 
+#: Advice a Python caller could follow but a shell user cannot: `create_client()`, `config_file=`.
+PYTHON_ADVICE = re.compile(r"\w\(\)|\b[a-z_]+=(?![\w-])")
+
+
 def assert_clean_failure(run: Run) -> None:
     assert run.code == 1, run.stderr
     assert "Traceback" not in run.stderr
     assert SK not in run.stderr + run.stdout
+    assert not PYTHON_ADVICE.search(run.stderr), run.stderr
 
 
 async def test_a_config_context_with_ak_sk_signs_the_export(signed: Served, tmp_path: Path) -> None:
@@ -125,6 +131,13 @@ async def test_a_region_without_credentials_is_refused_before_any_request() -> N
             "HUAWEICLOUD_SDK_SK must be set together",
         ),
         (None, ["--context", "x"], {}, "does not exist"),
+        ("[" * 100_000 + "]" * 100_000, ["--context", "x"], {}, "nested too deeply"),
+        (
+            '{"contexts": {"x": {"endpoint": "http://h/v1", "project_id": "p", "token": "t"}}}',
+            ["--context", "x"],
+            {},
+            "/v1",
+        ),
         (None, [], {"HUAWEICLOUD_SDK_SECURITY_TOKEN": SK, "MODELARTS_ENDPOINT": "http://127.0.0.1:9"}, "all three"),
     ],
 )
