@@ -3,6 +3,10 @@
 async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client:
     info = await client.get_image_info_by_id(data_annotation_id="282", image_id=image_id)
     print(info.labels)
+    # The v2 dataset API (where v1 answers APIG.0101):
+    async with client.list_samples(dataset_id=dataset_id) as samples:
+        async for sample in samples:
+            print(sample.sample_id, sample.label_names)
 """
 
 from ._annotations import ImageResultStream
@@ -23,7 +27,10 @@ from ._exceptions import (
     TransportError,
 )
 from ._models import BulkStats, DetectionTag, ImageInfo, ImageResult
+from ._pager import ListingStats
 from ._retry import RetryPolicy
+from ._sample_models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
+from ._samples import DatasetListing, SampleListing, SampleResultStream
 from ._version import __version__
 
 __all__ = [
@@ -32,11 +39,15 @@ __all__ = [
     "BulkStats",
     "ClientStateError",
     "ConfigError",
+    "Dataset",
+    "DatasetLabel",
+    "DatasetListing",
     "DetectionTag",
     "ImageInfo",
     "ImageResult",
     "ImageResultStream",
     "InvalidArgumentError",
+    "ListingStats",
     "ModelArtsClient",
     "ModelArtsError",
     "NotFoundError",
@@ -45,6 +56,11 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseValidationError",
     "RetryPolicy",
+    "Sample",
+    "SampleLabel",
+    "SampleListing",
+    "SampleResult",
+    "SampleResultStream",
     "ServerError",
     "TransportError",
     "__version__",

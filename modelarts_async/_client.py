@@ -14,13 +14,13 @@ import sys
 import warnings
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import Any, Literal, Self, Unpack
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
-from . import _annotations
+from . import _annotations, _samples
 from ._aiohttp_sender import AiohttpPool, AiohttpSender, header_signer
 from ._annotations import ImageResultStream
 from ._auth import AKSKAuth
@@ -31,10 +31,13 @@ from ._httpx_sender import HttpxSender
 from ._mocking import MockAwareSender
 from ._models import ImageInfo, ImageResult
 from ._network import Network
+from ._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
 from ._redact import Redactor, secrets_of
 from ._retry import RetryPolicy, logger
+from ._sample_models import Dataset, DatasetLabel, Sample
+from ._samples import DatasetListing, SampleListing, SampleResultStream
 from ._sender import ACCEPT_ENCODING, Sender
 from ._stream import stream_results
 from ._version import __version__
@@ -342,6 +345,144 @@ class ModelArtsClient:
         )
         assert isinstance(stream, ImageResultStream)
         return stream
+
+    # -- v2: datasets ------------------------------------------------------------------------------------------------
+
+    async def get_sample(self, *, dataset_id: str, sample_id: str, project_id: str | None = None) -> Sample:
+        """Get one sample of a dataset with its labels (the v2 API; use it where v1 answers `APIG.0101`).
+
+        Raises `InvalidArgumentError` before sending for ids that are not one path segment; `NotFoundError`
+        naming the sample and dataset when either does not exist (the service answers HTTP 400 `ModelArts.4420`
+        or `ModelArts.4352`); other `APIError`s, `TransportError` or `ResponseValidationError` (naming the field,
+        e.g. `$.labels[0].property["@modelarts:feature"]`) for everything else that can go wrong.
+        """
+        return await _samples.get_sample(self._pipeline, self._project(project_id), dataset_id, sample_id)
+
+    def iter_samples(
+        self,
+        sample_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        dataset_id: str,
+        project_id: str | None = None,
+        **options: Unpack[BulkKwargs],
+    ) -> SampleResultStream:
+        """Stream many samples of one dataset by id: exactly one `SampleResult` per input id, failures included.
+
+        The same engine and options as `iter_image_infos` (`concurrency=32`, `ordered=False`, `rate_limit=None`,
+        `fail_fast=False`; not `batch_size`: the v2 API has no batch endpoint): ids are read lazily, memory stays
+        bounded, throttling halves the concurrency and a `Retry-After` pauses the run. Use it in `async with`::
+
+            async with client.iter_samples(ids, dataset_id="WxCREuCkBSAlQr9xrde", concurrency=64) as results:
+                async for result in results:
+                    print(result.sample_id, result.sample.label_names if result.ok else result.error)
+
+        Raises `InvalidArgumentError` at once for bad arguments (e.g. `dataset_id`); an invalid sample id becomes
+        that id's failed result, never sent.
+        """
+        fetchers = _samples.sample_fetchers(self._pipeline, self._project(project_id), dataset_id)
+        stream = stream_results(
+            sample_ids,
+            fetchers,
+            self._fitted(BulkOptions.of(options)),
+            on_start=self._pipeline.lifecycle.check_usable,
+            stream_class=SampleResultStream,
+        )
+        assert isinstance(stream, SampleResultStream)
+        return stream
+
+    def list_samples(
+        self,
+        *,
+        dataset_id: str,
+        label_name: str | None = None,
+        label_type: int | None = None,
+        sample_state: str | None = None,
+        sample_type: int | None = None,
+        version_id: str | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        pages_in_flight: int = DEFAULT_PAGES_IN_FLIGHT,
+        offset_mode: OffsetMode = "auto",
+        project_id: str | None = None,
+    ) -> SampleListing:
+        """Stream every sample of a dataset (or of a published version), each exactly once, a few pages ahead.
+
+        Filters go to the service as given: `label_name`, `label_type`, `sample_state` (e.g. `"__ALL__"`
+        labelled, `"__NONE__"` unlabelled), `sample_type`, `version_id` (a published version: a stable
+        snapshot), `order` (`"asc"`/`"desc"`; the service's default is `desc`). Pages of 100; after the first,
+        up to `pages_in_flight` page requests are on the wire and at most twice that many pages are ahead of the
+        one you read, so memory is bounded by them, not by the dataset. `offset_mode="auto"` learns whether the
+        service reads `offset` as a page index or a record offset with one probe (`"page"`/`"record"` skip it;
+        see README, "Datasets (v2 API)").
+        Use it in `async with`, and check `stats.changed` (the dataset changed while listed; also logged once)::
+
+            async with client.list_samples(dataset_id="WxCREuCkBSAlQr9xrde", label_name="car") as samples:
+                async for sample in samples:
+                    print(sample.sample_id, sample.label_names)
+
+        Raises `InvalidArgumentError` at the call for bad arguments; during the run, the first failed page's error
+        after every sample before it (a malformed page: `ResponseValidationError` with its offset and path).
+        """
+        return _samples.list_samples(
+            self._pipeline,
+            self._project(project_id),
+            dataset_id,
+            label_name=label_name,
+            label_type=label_type,
+            sample_state=sample_state,
+            sample_type=sample_type,
+            version_id=version_id,
+            order=order,
+            pages_in_flight=pages_in_flight,
+            offset_mode=offset_mode,
+            on_start=self._pipeline.lifecycle.check_usable,
+        )
+
+    def list_datasets(
+        self,
+        *,
+        dataset_type: int | None = None,
+        search_content: str | None = None,
+        with_labels: bool = False,
+        sort_by: Literal["create_time", "dataset_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        pages_in_flight: int = DEFAULT_PAGES_IN_FLIGHT,
+        offset_mode: OffsetMode = "auto",
+        project_id: str | None = None,
+    ) -> DatasetListing:
+        """Stream every dataset of the project, each once, paged like `list_samples`.
+
+        Works as ``[d async for d in client.list_datasets()]`` and in `async with` (which cancels what is in
+        flight when you leave early). `with_labels=True` asks for each dataset's labels too; `dataset_type`,
+        `search_content`, `sort_by` and `order` go to the service as given.
+        """
+        return _samples.list_datasets(
+            self._pipeline,
+            self._project(project_id),
+            dataset_type=dataset_type,
+            search_content=search_content,
+            with_labels=with_labels,
+            sort_by=sort_by,
+            order=order,
+            pages_in_flight=pages_in_flight,
+            offset_mode=offset_mode,
+            on_start=self._pipeline.lifecycle.check_usable,
+        )
+
+    async def get_dataset(self, *, dataset_id: str, project_id: str | None = None) -> Dataset:
+        """Get one dataset: name, type, sample counts, current version, labels.
+
+        Raises `NotFoundError` naming the dataset when it does not exist (HTTP 400 `ModelArts.4352`).
+        """
+        return await _samples.get_dataset(self._pipeline, self._project(project_id), dataset_id)
+
+    async def get_dataset_labels(
+        self, *, dataset_id: str, version_id: str | None = None, project_id: str | None = None
+    ) -> tuple[DatasetLabel, ...]:
+        """Get every label defined on a dataset (or on a published version), paging when the service does.
+
+        Raises `NotFoundError` naming the dataset (or version) when it does not exist.
+        """
+        return await _samples.get_dataset_labels(self._pipeline, self._project(project_id), dataset_id, version_id)
 
 
 def create_client(
