@@ -1,4 +1,7 @@
-"""Shared fixtures: a respx router at the HTTP boundary, and a real loopback HTTP server on 127.0.0.1."""
+"""Shared fixtures: a respx router at the HTTP boundary, and a real loopback HTTP server on 127.0.0.1.
+
+Helpers that tests import live in `support/` (on `sys.path` through pyproject's `pythonpath`), never here.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
-from aiohttp import web
-from core_support import Loopback
+from support.loopback import Loopback, running_loopback
 
 
 @pytest.fixture
@@ -24,12 +26,5 @@ def mock_transport(router: respx.Router) -> httpx.MockTransport:
 
 @pytest.fixture
 async def loopback() -> AsyncIterator[Loopback]:
-    server = Loopback()
-    runner = web.ServerRunner(web.Server(server.handle))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    server.url = f"http://{host}:{port}"
-    yield server
-    await runner.cleanup()
+    async with running_loopback() as server:
+        yield server

@@ -1,8 +1,9 @@
 """`FakeModelArts`: the data-annotation API in memory, answering with the exact wire shapes of the real service.
 
 One pure method, `handle()`, turns a request into a `FakeReply`; thin adapters serve it as an httpx transport
-(`_transport.py`) or as a real HTTP server on 127.0.0.1 (`_server.py`). Answers are serialized once, when an image
-is added, so that a server under load spends its CPU on HTTP, not on JSON.
+(`_transport.py`) or as a real HTTP server on 127.0.0.1 (`_server.py`). They call `handle_async()`, which first
+awaits the optional `on_request` hook, where a test scripts one request's fate. Answers are serialized once, when an
+image is added, so that a server under load spends its CPU on HTTP, not on JSON.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import calendar
 import json
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import unquote
@@ -74,11 +75,12 @@ class Faults:
 
 
 class RecordedRequest(NamedTuple):
-    """A request the fake received (kept in `FakeModelArts.requests` unless `record=False`)."""
+    """A request the fake received (kept in `FakeModelArts.requests` unless `record=False`); `query` has no `?`."""
 
     method: str
     path: str
     body: bytes
+    query: str = ""
 
 
 class FakeJob:
@@ -143,6 +145,18 @@ class FakeModelArts:
     `project_id=None` accepts any project in the URL. `token=` requires that `X-Auth-Token`; `aksk=(ak, sk)`
     requires requests signed with that key (both answer 401 `APIG.0301` otherwise). `offset_mode` says how the v2
     lists read `offset`: "page" (records `[offset*limit, offset*limit+limit)`) or "record" (`[offset, offset+limit)`).
+
+    `on_request`, when set, is awaited with each request before the fake answers it, from `client()` and `serve()`
+    alike: it may wait, count, or answer itself. A `FakeReply` it returns is sent as is (no auth check, no faults);
+    None lets the fake answer. Requests are recorded and counted once answered, so not when the hook was cancelled,
+    as it is when the client goes away (over `serve()`, when it hangs up). `handle()` never calls the hook::
+
+        async def throttle_first(request: RecordedRequest) -> FakeReply | None:
+            if fake.request_count == 0:
+                return FakeReply(429, b"{}", {"Retry-After": "1"})
+            return None
+
+        fake.on_request = throttle_first
     """
 
     def __init__(
@@ -165,6 +179,7 @@ class FakeModelArts:
         self.requests: list[RecordedRequest] = []
         self.request_count = 0
         self.faults = faults or Faults()
+        self.on_request: Callable[[RecordedRequest], Awaitable[FakeReply | None]] | None = None
 
     def __repr__(self) -> str:  # never shows the token or secret key
         return f"FakeModelArts(project_id={self.project_id!r}, jobs={list(self.jobs)!r})"
@@ -233,7 +248,7 @@ class FakeModelArts:
         """An httpx transport answering from this fake: `ModelArtsClient(url, transport=fake.transport())`."""
         from ._transport import FakeTransport
 
-        return FakeTransport(self.handle)
+        return FakeTransport(self.handle_async)
 
     def client(self, **kwargs: Any) -> ModelArtsClient:
         """A `ModelArtsClient` wired to this fake in-process; keyword arguments go to `ModelArtsClient`."""
@@ -246,14 +261,28 @@ class FakeModelArts:
         """Serve this fake over real HTTP while the `async with` block runs; yields its URL (port 0: any free one)."""
         from ._server import serve
 
-        return serve(self.handle, host, port)
+        return serve(self.handle_async, host, port)
+
+    async def handle_async(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
+        """Answer one request as the transport and the server do: `on_request` first, then `handle()` unless it did."""
+        hook = self.on_request
+        if hook is not None:
+            path, _, query = target.partition("?")
+            request = RecordedRequest(method, path, body, query)
+            reply = await hook(request)
+            if reply is not None:
+                self.request_count += 1
+                if self.record:
+                    self.requests.append(request)
+                return reply
+        return self.handle(method, target, headers, body)
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
-        """Answer one request (`target` is the raw path with its query); the transports and the server call this."""
+        """Answer one request (`target` is the raw path with its query), without awaiting the `on_request` hook."""
         self.request_count += 1
         path, _, query = target.partition("?")
         if self.record:
-            self.requests.append(RecordedRequest(method, path, body))
+            self.requests.append(RecordedRequest(method, path, body, query))
         faults = self._faults
         reply = self._injected_fault(faults) if faults.any_failure else None
         if reply is None:

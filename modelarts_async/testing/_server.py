@@ -19,7 +19,7 @@ async def serve(handle_request: Handler, host: str, port: int) -> AsyncIterator[
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         body = await request.read() if request.body_exists else b""
-        reply = handle_request(request.method, request.raw_path, request.headers, body)
+        reply = await handle_request(request.method, request.raw_path, request.headers, body)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.drop:
@@ -29,7 +29,9 @@ async def serve(handle_request: Handler, host: str, port: int) -> AsyncIterator[
             raise asyncio.CancelledError
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
-    runner = web.ServerRunner(web.Server(handle), handle_signals=False, access_log=None)
+    # A client hanging up cancels its handler, as a real gateway drops the backend call: a test's hook sees it.
+    server = web.Server(handle, handler_cancellation=True)
+    runner = web.ServerRunner(server, handle_signals=False, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 
@@ -11,8 +11,8 @@ from ._reply import FakeReply
 
 __all__ = ["FakeTransport", "Handler"]
 
-#: Answers one request: `(method, target with query, headers, body) -> FakeReply`, e.g. `FakeModelArts.handle`.
-Handler = Callable[[str, str, Mapping[str, str], bytes], FakeReply]
+#: Answers one request: `await handler(method, target with query, headers, body)`, e.g. `FakeModelArts.handle_async`.
+Handler = Callable[[str, str, Mapping[str, str], bytes], Awaitable[FakeReply]]
 
 
 class FakeTransport(httpx.AsyncBaseTransport):
@@ -24,7 +24,7 @@ class FakeTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         target = request.url.raw_path.decode("ascii")
-        reply = self._handle(request.method, target, request.headers, body)
+        reply = await self._handle(request.method, target, request.headers, body)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.drop:

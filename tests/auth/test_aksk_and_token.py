@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from auth_fakes import ENDPOINT, IMAGE, JOB, OK_BODY, PROJECT, TAGS_URL
+from support.constants import CLASSIFICATION, ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
 
 from modelarts_async import InvalidArgumentError, ModelArtsClient
 from modelarts_async._signer import sign_request, verify_request
@@ -35,7 +35,7 @@ async def test_signed_calls_verify_and_carry_project_and_security_token() -> Non
         reason = verify(request)
         if reason is not None:
             return httpx.Response(401, json={"error_code": "APIG.0301", "error_msg": reason})
-        return httpx.Response(200, json=OK_BODY)
+        return httpx.Response(200, json=CLASSIFICATION)
 
     router = respx.Router()
     router.get(TAGS_URL).mock(side_effect=answer)
@@ -118,7 +118,7 @@ async def test_token_auth_sends_x_auth_token() -> None:
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("x-auth-token"))
-        return httpx.Response(200, json=OK_BODY)
+        return httpx.Response(200, json=CLASSIFICATION)
 
     router = respx.Router()
     router.get(TAGS_URL).mock(side_effect=answer)

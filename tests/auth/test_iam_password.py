@@ -9,24 +9,19 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from auth_fakes import (
-    ENDPOINT,
-    IAM_URL,
-    IMAGE,
-    JOB,
-    OK_BODY,
-    PASSWORD,
-    PROJECT,
-    TAGS_URL,
-    Clock,
-    FakeIAM,
+from support.constants import CLASSIFICATION, ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
+from support.iam import IAM_URL, PASSWORD, Clock, FakeIAM
+
+from modelarts_async import (
+    AuthenticationError,
+    ClientStateError,
+    InvalidArgumentError,
+    ModelArtsClient,
+    RetryPolicy,
+    ServerError,
+    TransportError,
 )
-
-from modelarts_async import AuthenticationError, ClientStateError, InvalidArgumentError, ModelArtsClient
 from modelarts_async.auth import IAMPasswordAuth
-
-# A plugin, not a conftest.py: a second conftest module would shadow the one the other test folders import from.
-pytest_plugins = ["auth_fixtures"]
 
 
 def make_auth(clock: Clock, **overrides: Any) -> IAMPasswordAuth:
@@ -147,7 +142,7 @@ async def test_a_token_expired_answer_refreshes_once_and_replays_once(
     modelarts: Callable[..., respx.Route],
     tokens_seen: list,
 ) -> None:
-    modelarts(answer, httpx.Response(200, json=OK_BODY))
+    modelarts(answer, httpx.Response(200, json=CLASSIFICATION))
     async with make_client(auth_router, make_auth(clock)) as client:
         info = await get(client)
     assert info.labels == ("animal", "fish")
@@ -187,7 +182,7 @@ async def test_concurrent_token_expired_answers_share_one_refresh(
             await asyncio.sleep(0)  # let all calls send with the first token before any answer arrives
         if request.headers["x-auth-token"] == "token-1-SECRET":
             return expired("APIG.0307")
-        return httpx.Response(200, json=OK_BODY)
+        return httpx.Response(200, json=CLASSIFICATION)
 
     auth_router.get(TAGS_URL).mock(side_effect=answer)
     async with make_client(auth_router, make_auth(clock)) as client:
@@ -254,33 +249,47 @@ async def test_200_concurrent_calls_with_a_wrong_password_make_one_token_request
     assert iam.answered_at_started == [200]
 
 
-async def test_an_iam_server_error_is_reported_and_the_next_call_tries_again(
+async def no_sleep(seconds: float) -> None:
+    pass
+
+
+async def test_an_iam_server_error_is_transient_retried_and_never_sticks(
     clock: Clock, iam: FakeIAM, auth_router: respx.Router, modelarts: Callable[..., respx.Route]
 ) -> None:
     modelarts()
     iam.failure = (503, {"error_code": "IAM.0001", "error_msg": "Service unavailable"})
-    async with make_client(auth_router, make_auth(clock)) as client:
-        with pytest.raises(AuthenticationError, match=r"IAM\.0001"):
+    transport = httpx.MockTransport(auth_router.async_handler)
+    auth = make_auth(clock)
+    async with ModelArtsClient(
+        ENDPOINT, project_id=PROJECT, auth=auth, transport=transport, retry=RetryPolicy(sleep=no_sleep)
+    ) as client:
+        with pytest.raises(ServerError, match=r"IAM\.0001") as caught:
             await get(client)
+        assert caught.value.attempts == 4  # retried like any 503: IAM never judged the password
+        assert len(iam.requests) == 4
         iam.failure = None
         assert (await get(client)).labels == ("animal", "fish")
-    assert len(iam.requests) == 2
+    assert len(iam.requests) == 5
 
 
-async def test_a_token_answer_without_x_subject_token_is_an_authentication_error(
+async def test_a_token_answer_without_x_subject_token_is_transient_and_retried(
     clock: Clock, auth_router: respx.Router, modelarts: Callable[..., respx.Route]
 ) -> None:
     modelarts()
-    auth_router.post(IAM_URL).mock(return_value=httpx.Response(201, json={"token": {}}))
-    async with make_client(auth_router, make_auth(clock)) as client:
-        with pytest.raises(AuthenticationError, match="X-Subject-Token"):
+    route = auth_router.post(IAM_URL).mock(return_value=httpx.Response(201, json={"token": {}}))
+    transport = httpx.MockTransport(auth_router.async_handler)
+    async with ModelArtsClient(
+        ENDPOINT, project_id=PROJECT, auth=make_auth(clock), transport=transport, retry=RetryPolicy(sleep=no_sleep)
+    ) as client:
+        with pytest.raises(TransportError, match="X-Subject-Token"):
             await get(client)
+    assert route.call_count == 4
 
 
 async def test_works_with_a_plain_httpx_async_client(
     clock: Clock, iam: FakeIAM, auth_router: respx.Router, modelarts: Callable[..., respx.Route], tokens_seen: list
 ) -> None:
-    modelarts(expired("APIG.0307"), httpx.Response(200, json=OK_BODY))
+    modelarts(expired("APIG.0307"), httpx.Response(200, json=CLASSIFICATION))
     async with httpx.AsyncClient(transport=httpx.MockTransport(auth_router.async_handler)) as http:
         response = await http.get(TAGS_URL, auth=make_auth(clock))
     assert response.status_code == 200

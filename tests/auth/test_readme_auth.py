@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.constants import IMAGE, PROJECT
 
 from modelarts_async import ModelArtsClient, create_client
 from modelarts_async._config import ENV_NAMES
@@ -30,7 +31,7 @@ def readme_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     values = {
-        "HUAWEICLOUD_SDK_PROJECT_ID": "cc0f0990a56f4f9b8b3e7b0e2c7e1f00",
+        "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT,
         "HUAWEICLOUD_SDK_AK": "AKREADME",
         "HUAWEICLOUD_SDK_SK": "sk-readme",
         "HUAWEICLOUD_SDK_SECURITY_TOKEN": "stok-readme",
@@ -89,7 +90,7 @@ async def test_the_create_client_example_runs_against_a_real_server(
     path.parent.mkdir()
     path.write_text(section_blocks("json")[0])
     monkeypatch.setenv("MODELARTS_ENDPOINT", loopback.url)  # the environment overrides the file's region
-    loopback.reply(json_body={"is_success": True, "image_id": "076e3caed758a1c18c91a0e9cae3368f", "tags": ["cat"]})
+    loopback.reply(json_body={"is_success": True, "image_id": IMAGE, "tags": ["cat"]})
     namespace: dict[str, Any] = {}
     exec(compile(section_blocks("python")[1], "README.md", "exec"), namespace)
     await namespace["main"]()
@@ -103,4 +104,4 @@ async def test_the_create_client_example_runs_against_a_real_server(
         secret_key_for={"YOUR_ACCESS_KEY": "YOUR_SECRET_KEY"}.get,
     )
     assert reason is None
-    assert httpx.Headers(dict(received.headers))["X-Project-Id"] == "cc0f0990a56f4f9b8b3e7b0e2c7e1f00"
+    assert httpx.Headers(dict(received.headers))["X-Project-Id"] == PROJECT

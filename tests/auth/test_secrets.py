@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from auth_fakes import ENDPOINT, IMAGE, JOB, PASSWORD, PROJECT, Clock, FakeIAM
+from support.constants import ENDPOINT, IMAGE, JOB, PROJECT
+from support.iam import PASSWORD, Clock, FakeIAM
 
 from modelarts_async import ModelArtsClient, ModelArtsError
 from modelarts_async.auth import AKSKAuth, IAMPasswordAuth, TokenAuth
@@ -20,9 +21,6 @@ AK = "AK-SECRET-ID-0001"
 SECURITY_TOKEN = "stok-SECRET-abcdef"
 TOKEN = "tok-SECRET-fixed"
 SECRETS = (SK, AK, SECURITY_TOKEN, TOKEN, PASSWORD, "token-1-SECRET", "token-2-SECRET", "SECRET")
-
-# A plugin, not a conftest.py: a second conftest module would shadow the one the other test folders import from.
-pytest_plugins = ["auth_fixtures"]
 
 
 def assert_no_secret(text: str) -> None:

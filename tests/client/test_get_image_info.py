@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 import pytest
-from core_support import ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
+from support.constants import CLASSIFICATION, ENDPOINT, IMAGE, JOB, PROJECT, TAGS_URL
 
 from modelarts_async import (
     APIError,
@@ -27,7 +27,6 @@ from modelarts_async import (
     __version__,
 )
 
-CLASSIFICATION = {"is_success": True, "image_id": IMAGE, "tags": ["animal", "fish"]}
 DETECTION = {"is_success": True, "tags": [{"tag": "flower", "pos": [10, 0, 100, 100]}], "size": [1920, 1080]}
 
 

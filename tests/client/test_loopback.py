@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from core_support import IMAGE, JOB, PROJECT, Loopback
+from support.constants import CLASSIFICATION, ENDPOINT, IMAGE, JOB, PROJECT, TAGS_PATH
+from support.loopback import Loopback
 
 from modelarts_async import ModelArtsClient, RequestTimeoutError, ResponseValidationError, TransportError
 
-CLASSIFICATION = {"is_success": True, "image_id": IMAGE, "tags": ["animal", "fish"]}
 README = Path(__file__).parents[2] / "README.md"
 
 
@@ -24,7 +24,7 @@ async def test_sequential_calls_reuse_one_connection(loopback: Loopback):
             assert info.labels == ("animal", "fish")
     assert len(loopback.requests) == 50
     assert len(loopback.peers) == 1
-    assert loopback.requests[0].path == f"/v1/{PROJECT}/data-annotations/{JOB}/images/{IMAGE}/tags"
+    assert loopback.requests[0].path == TAGS_PATH
 
 
 async def test_endpoint_with_a_path_prefix_keeps_it(loopback: Loopback):
@@ -79,7 +79,8 @@ def readme_python_blocks() -> list[str]:
 async def test_readme_quickstart_runs_against_a_real_server(loopback: Loopback, capsys):
     loopback.reply(json_body=CLASSIFICATION)
     quickstart = readme_python_blocks()[0]
-    code = quickstart.replace("https://modelarts.cn-north-4.myhuaweicloud.com", loopback.url)
+    assert ENDPOINT in quickstart
+    code = quickstart.replace(ENDPOINT, loopback.url)
     namespace: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), namespace)
     await namespace["main"]()  # type: ignore[operator]

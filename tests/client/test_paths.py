@@ -6,15 +6,15 @@ from collections.abc import Generator
 
 import httpx
 import pytest
-from core_support import IMAGE, JOB, PROJECT, Loopback
 from httpx_aiohttp import AiohttpTransport
+from support.constants import CLASSIFICATION, IMAGE, JOB, PROJECT
+from support.loopback import Loopback
 
 from modelarts_async import AuthenticationError, ModelArtsClient
 from modelarts_async.auth import AKSKAuth, TokenAuth
 from modelarts_async.testing import FakeModelArts
 
 AK, SK = "AKEXAMPLE0000000000", "sk-example-secret"
-CLASSIFICATION = {"is_success": True, "image_id": IMAGE, "tags": ["animal", "fish"]}
 # Lean path: the client's own transport. httpx path: the same aiohttp transport passed in, which httpx drives.
 PATHS = pytest.mark.parametrize("path", ["lean", "httpx"])
 

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from support.constants import ENDPOINT, PROJECT
 
 from modelarts_async import ConfigError, ModelArtsClient, create_client
 from modelarts_async._config import ENV_NAMES
 from modelarts_async._signer import verify_request
 from modelarts_async.auth import AKSKAuth, IAMPasswordAuth, TokenAuth
 
-PROJECT = "cc0f0990a56f4f9b8b3e7b0e2c7e1f00"
 SK = "sk-SECRET-0123456789"
 SECRETS = (SK, "tok-SECRET", "pw-SECRET", "stok-SECRET")
 CONTEXTS: dict[str, Any] = {
@@ -75,7 +75,7 @@ async def test_the_default_context_signs_calls_with_its_project(tmp_path: Path) 
         info = await client.get_image_info_by_id(data_annotation_id="282", image_id="i1")
     assert info.labels == ("cat",)
     assert seen[0].headers["X-Project-Id"] == PROJECT
-    assert client.endpoint == "https://modelarts.cn-north-4.myhuaweicloud.com"
+    assert client.endpoint == ENDPOINT
 
 
 async def test_token_and_password_contexts(tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ async def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HUAWEICLOUD_SDK_REGION", "cn-north-4")
     async with ModelArtsClient.from_env(timeout=5.0) as client:
         endpoint, project, auth = describe(client)
-    assert (endpoint, project) == ("https://modelarts.cn-north-4.myhuaweicloud.com", PROJECT)
+    assert (endpoint, project) == (ENDPOINT, PROJECT)
     assert isinstance(auth, AKSKAuth)
     assert auth.project_id == PROJECT
 

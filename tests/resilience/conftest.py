@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from faultserver import FakeClock, FaultServer
+from support.constants import PROJECT
+from support.faultserver import FakeClock, FaultServer
 
 from modelarts_async import ModelArtsClient, RetryPolicy
 
@@ -38,9 +39,7 @@ SENDERS = {
     "aiohttp": lambda options: options,
     "httpx-over-aiohttp": lambda options: {"auth": UsersOwnAuth(), **options},
     "httpx-over-httpcore": lambda options: {
-        "transport": httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=options.pop("max_connections", 100))
-        ),
+        "transport": httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=options.pop("max_connections", 100))),
         **options,
     },
 }
@@ -58,6 +57,6 @@ def make_client(server: FaultServer, fake_clock: FakeClock, sender: str) -> Call
 
     def make(**options: Any) -> ModelArtsClient:
         policy = options.pop("retry", RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock))
-        return ModelArtsClient(server.url, project_id="p1", retry=policy, **SENDERS[sender](options))
+        return ModelArtsClient(server.url, project_id=PROJECT, retry=policy, **SENDERS[sender](options))
 
     return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from fake_jobs import BOXES, CAT, CLS_JOB, DET_JOB, PROJECT
+from support.constants import IMAGE, JOB
 
 from modelarts_async import (
     AuthenticationError,
@@ -23,7 +24,20 @@ from modelarts_async import (
     ServerError,
     TransportError,
 )
-from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
+from modelarts_async.testing import (
+    FAKE_ENDPOINT,
+    FAKE_PROJECT_ID,
+    FakeModelArts,
+    FakeReply,
+    Faults,
+    RecordedRequest,
+    generated_image_ids,
+)
+
+PROJECT = FAKE_PROJECT_ID
+#: The fixture's jobs: a classification job holding CAT, and a detection job holding BOXES.
+CLS_JOB, CAT = JOB, IMAGE
+DET_JOB, BOXES = "283", "1a2b3c"
 
 
 @pytest.fixture
@@ -199,6 +213,98 @@ async def test_requests_are_recorded(fake: FakeModelArts) -> None:
         ("GET", f"/v1/{PROJECT}/data-annotations/{CLS_JOB}/images/{CAT}/tags")
     ]
     assert fake.request_count == 1
+
+
+def test_recorded_requests_keep_the_query(fake: FakeModelArts) -> None:
+    fake.handle("GET", f"/v2/{PROJECT}/datasets?limit=1&offset=2", {}, b"")
+    assert fake.requests == [RecordedRequest("GET", f"/v2/{PROJECT}/datasets", b"", "limit=1&offset=2")]
+    assert RecordedRequest("GET", "/", b"").query == ""  # built positionally as before `query` existed
+
+
+# --- the on_request hook ----------------------------------------------------------------------------------------------
+
+
+@MODES
+async def test_the_hook_sees_every_request_and_none_lets_the_fake_answer(fake: FakeModelArts, mode: str) -> None:
+    seen: list[RecordedRequest] = []
+
+    async def note(request: RecordedRequest) -> None:
+        seen.append(request)
+
+    fake.on_request = note
+    async with client_for(fake, mode) as client:
+        info = await client.get_image_info_by_id(data_annotation_id=CLS_JOB, image_id=CAT)
+    assert info.labels == ("animal", "fish")
+    expected = RecordedRequest("GET", f"/v1/{PROJECT}/data-annotations/{CLS_JOB}/images/{CAT}/tags", b"", "")
+    assert seen == fake.requests == [expected]
+    assert fake.request_count == 1
+
+
+@MODES
+async def test_a_reply_from_the_hook_is_sent_as_is_and_recorded(fake: FakeModelArts, mode: str) -> None:
+    throttled = b'{"error_code":"APIG.0308","error_msg":"slow down"}'
+
+    async def throttle_the_first(request: RecordedRequest) -> FakeReply | None:
+        if fake.request_count == 0:
+            return FakeReply(429, throttled, {"Content-Type": "application/json", "Retry-After": "2"})
+        return None
+
+    fake.on_request = throttle_the_first
+    fake.faults = Faults(p_503=1.0)  # what the fake answers itself; the hook's answer skips faults
+    async with client_for(fake, mode) as client:
+        with pytest.raises(RateLimitError) as caught:
+            await client.get_image_info_by_id(data_annotation_id=CLS_JOB, image_id=CAT)
+        assert caught.value.retry_after == 2
+        with pytest.raises(ServerError):
+            await client.get_image_info_by_id(data_annotation_id=CLS_JOB, image_id=CAT)
+    assert fake.request_count == len(fake.requests) == 2
+
+
+async def test_a_hook_reply_is_counted_but_not_recorded_without_record() -> None:
+    fake = FakeModelArts(record=False)
+
+    async def answer(request: RecordedRequest) -> FakeReply:
+        return FakeReply(204, b"", {})
+
+    fake.on_request = answer
+    assert (await fake.handle_async("GET", "/anything?x=1", {}, b"")).status == 204
+    assert (fake.request_count, fake.requests) == (1, [])
+
+
+@MODES
+async def test_a_cancelled_call_cancels_the_hook(fake: FakeModelArts, mode: str) -> None:
+    entered, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def hang(request: RecordedRequest) -> None:
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    fake.on_request = hang
+    async with client_for(fake, mode) as client:
+        call = asyncio.create_task(client.get_image_info_by_id(data_annotation_id=CLS_JOB, image_id=CAT))
+        await asyncio.wait_for(entered.wait(), 10)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # Over HTTP the client hangs up and the server cancels the handler; in-process it is the same task.
+        await asyncio.wait_for(cancelled.wait(), 10)
+    assert fake.requests == []
+
+
+async def test_the_transport_passes_the_raw_target(fake: FakeModelArts) -> None:
+    seen: list[RecordedRequest] = []
+
+    async def note(request: RecordedRequest) -> None:
+        seen.append(request)
+
+    fake.on_request = note
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=FAKE_ENDPOINT) as http:
+        await http.get(f"/v2/{PROJECT}/datasets", params={"limit": 1, "offset": 2})
+    assert [(r.path, r.query) for r in seen] == [(f"/v2/{PROJECT}/datasets", "limit=1&offset=2")]
 
 
 def test_generated_jobs_are_deterministic() -> None:

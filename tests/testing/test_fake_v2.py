@@ -16,6 +16,7 @@ import modelarts_async.testing as testing_module
 from modelarts_async.testing import (
     DEMO_DATASET_ID,
     FAKE_ENDPOINT,
+    FAKE_PROJECT_ID,
     FakeDataset,
     FakeModelArts,
     Faults,
@@ -25,7 +26,7 @@ from modelarts_async.testing import (
     shape_label,
 )
 
-PROJECT = "fake-project"
+PROJECT = FAKE_PROJECT_ID
 DATASET = "WxCREuCkBSAlQr9xrde"
 BASE = f"/v2/{PROJECT}/datasets/{DATASET}"
 SAMPLES = f"{BASE}/data-annotations/samples"

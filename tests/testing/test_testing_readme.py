@@ -16,8 +16,15 @@ def section_python(title: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
+async def test_the_respx_example_passes() -> None:
+    respx_example = section_python("Testing your code")[0]
+    namespace: dict[str, object] = {}
+    exec(compile(respx_example, "README.md", "exec"), namespace)
+    await namespace["test_my_code_with_respx"]()  # type: ignore[operator]
+
+
 async def test_testing_your_code_examples_pass() -> None:
-    (example,) = section_python("Testing your code")
+    example = section_python("Testing your code")[1]
     namespace: dict[str, object] = {}
     exec(compile(example, "README.md", "exec"), namespace)
     tests = [value for name, value in namespace.items() if name.startswith("test_")]

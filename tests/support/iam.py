@@ -1,4 +1,4 @@
-"""Constants and fakes shared by the authentication tests (kept out of conftest.py so conftests cannot shadow)."""
+"""A fake of IAM's token endpoint (for `IAMPasswordAuth`), and a clock the tests move by hand."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ from typing import Any
 
 import httpx
 
-ENDPOINT = "https://modelarts.cn-north-4.myhuaweicloud.com"
 IAM_URL = "https://iam.cn-north-4.myhuaweicloud.com/v3/auth/tokens"
-PROJECT = "cc0f0990a56f4f9b8b3e7b0e2c7e1f00"
-JOB = "282"
-IMAGE = "076e3caed758a1c18c91a0e9cae3368f"
-TAGS_URL = f"{ENDPOINT}/v1/{PROJECT}/data-annotations/{JOB}/images/{IMAGE}/tags"
 PASSWORD = "Pa55-w0rd-SECRET-9f1c"
 NOW = 1_800_000_000.0
-OK_BODY = {"is_success": True, "image_id": IMAGE, "tags": ["animal", "fish"]}
 
 
 class Clock:
@@ -31,7 +25,10 @@ class Clock:
 
 
 class FakeIAM:
-    """Answers token requests with numbered tokens (`token-1`, `token-2`, ...) valid for `lifetime` seconds."""
+    """Answers token requests with numbered tokens (`token-1`, `token-2`, ...) valid for `lifetime` seconds.
+
+    Use it as a respx side effect: `router.post(IAM_URL).mock(side_effect=FakeIAM(clock))`.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -51,8 +48,7 @@ class FakeIAM:
             status, body = self.failure
             return httpx.Response(status, json=body, headers={"X-Request-Id": "iam-req-1"})
         token = f"token-{len(self.requests)}-SECRET"
-        expires = self.clock.now + self.lifetime
-        expires_at = _iso(expires)
+        expires_at = _iso(self.clock.now + self.lifetime)
         return httpx.Response(
             201, json={"token": {"expires_at": expires_at, "methods": ["password"]}}, headers={"X-Subject-Token": token}
         )

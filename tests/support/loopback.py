@@ -1,22 +1,18 @@
-"""Constants and a loopback HTTP server shared by the core tests (imported as a module, never from conftest)."""
+"""`Loopback`: a real HTTP server on 127.0.0.1 answering every request with one configurable reply."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 
-ENDPOINT = "https://modelarts.cn-north-4.myhuaweicloud.com"
-PROJECT = "cc0f0990a56f4f9b8b3e7b0e2c7e1f00"
-JOB = "282"
-IMAGE = "076e3caed758a1c18c91a0e9cae3368f"
-TAGS_URL = f"{ENDPOINT}/v1/{PROJECT}/data-annotations/{JOB}/images/{IMAGE}/tags"
-
 
 class Loopback:
-    """A real HTTP server on 127.0.0.1 that answers every request with one configurable reply."""
+    """Answers every request with `reply(...)`'s status, body and headers; records requests and client sockets."""
 
     def __init__(self) -> None:
         self.url = ""
@@ -39,3 +35,19 @@ class Loopback:
         if self.delay:
             await asyncio.sleep(self.delay)
         return web.Response(status=self.status, body=self.body, headers=self.headers)
+
+
+@asynccontextmanager
+async def running_loopback() -> AsyncIterator[Loopback]:
+    """A `Loopback` listening on a free port of 127.0.0.1 (its `url`) while the block runs."""
+    server = Loopback()
+    runner = web.ServerRunner(web.Server(server.handle))
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        server.url = f"http://{host}:{port}"
+        yield server
+    finally:
+        await runner.cleanup()

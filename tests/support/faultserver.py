@@ -11,10 +11,9 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "FaultServer"], Awaitable[None]]
+from support.constants import CLASSIFICATION
 
-IMAGE_ID = "076e3caed758a1c18c91a0e9cae3368f"
-OK_BODY = {"is_success": True, "image_id": IMAGE_ID, "tags": ["animal", "fish"]}
+Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "FaultServer"], Awaitable[None]]
 
 
 def head(status: int, headers: dict[str, str]) -> bytes:
@@ -35,7 +34,8 @@ def answer(status: int, body: bytes | dict[str, Any] = b"", headers: dict[str, s
 
 
 def ok() -> Script:
-    return answer(200, OK_BODY, {"X-Request-Id": "req-ok"})
+    """The documented classification answer (of `support.constants.IMAGE`)."""
+    return answer(200, CLASSIFICATION, {"X-Request-Id": "req-ok"})
 
 
 def close_mid_body() -> Script:

@@ -1,4 +1,4 @@
-"""Fixtures for authentication tests (a fake IAM and a fake ModelArts behind one respx router), loaded as a plugin."""
+"""Fixtures of the authentication tests: a fake IAM and a fake ModelArts behind one respx router."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 import respx
-from auth_fakes import IAM_URL, OK_BODY, TAGS_URL, Clock, FakeIAM
+from support.constants import CLASSIFICATION, TAGS_URL
+from support.iam import IAM_URL, Clock, FakeIAM
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def modelarts(auth_router: respx.Router, tokens_seen: list[str | None]) -> Calla
     """Route ModelArts' tags URL to a list of answers (the last one repeats), recording the tokens it saw."""
 
     def install(*answers: httpx.Response) -> respx.Route:
-        queue = list(answers) or [httpx.Response(200, json=OK_BODY)]
+        queue = list(answers) or [httpx.Response(200, json=CLASSIFICATION)]
 
         def answer(request: httpx.Request) -> httpx.Response:
             tokens_seen.append(request.headers.get("x-auth-token"))
