@@ -5,8 +5,9 @@
                                                                    (a bulk run)      (_jsonl)
 
 It knows one API family only through a `RecordSource`: the key field of its lines, the settings its output is
-bound to, and a stream of `Outcome`s for a stream of ids. `ImageLabels` is the v1 family (annotation jobs); a
-v2 source (dataset samples) plugs in the same way.
+bound to, and a stream of `Outcome`s for a stream of ids. `ImageLabels` is the v1 family (annotation jobs);
+`_cli_samples.SamplesById` the v2 one (dataset samples). An export of a whole list, with no ids file, is planned
+by `_cli_listing` and writes its lines through the same `write_outcome`.
 
 Planning (reading the ids, checking and repairing the output) is synchronous and runs before the event loop
 starts; only the fetching runs on it.
@@ -18,13 +19,12 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import Any, Generic, NamedTuple, Protocol, Self
 
-from ._annotations import ImageResultStream
 from ._cli_errors import EXIT_OK, EXIT_SOME_FAILED, StopExport, UsageError
 from ._client import ModelArtsClient
 from ._converter import unstructure_image_info
-from ._exceptions import APIError, AuthenticationError, InvalidArgumentError, PermissionDeniedError
+from ._exceptions import APIError, AuthenticationError, InvalidArgumentError, NotFoundError, PermissionDeniedError
 from ._idset import FAILED, NEW, IdIndex, IdsFile
 from ._jsonl import (
     FileLines,
@@ -39,22 +39,33 @@ from ._jsonl import (
     prepare_resume,
     write_identity,
 )
-from ._models import BulkStats, ImageInfo
+from ._models import BulkStats, ImageInfo, ImageResult
 from ._progress import Console, Progress
 from ._service import is_api_missing
+from ._stream import R, ResultStream
 
 __all__ = [
+    "STDOUT",
     "ExportSettings",
     "ImageLabels",
     "Outcome",
+    "OutcomeStream",
     "RecordSource",
+    "ResultOutcomes",
+    "check_output",
     "export_ids",
     "image_record",
+    "new_output",
+    "open_lines",
+    "report",
     "run_export",
     "stops_export",
+    "write_outcome",
 ]
 
 STDOUT = "-"
+#: The v2 API's "dataset does not exist" (HTTP 400).
+DATASET_MISSING = "ModelArts.4352"
 
 
 class Outcome(NamedTuple):
@@ -130,7 +141,7 @@ class ImageLabels:
             Identity("data_annotation_id", "--data-annotation-id", "annotation job", self.data_annotation_id),
         ]
 
-    def outcomes(self, ids: Iterator[str]) -> _ImageOutcomes:
+    def outcomes(self, ids: Iterator[str]) -> ResultOutcomes[ImageResult]:
         try:
             stream = self.client.iter_image_infos(
                 ids,
@@ -141,15 +152,23 @@ class ImageLabels:
             )
         except InvalidArgumentError as exc:
             raise UsageError(str(exc)) from None
-        return _ImageOutcomes(stream)
+        return ResultOutcomes(stream, _image_outcome)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
 
-class _ImageOutcomes:
-    def __init__(self, stream: ImageResultStream) -> None:
-        self._stream = stream
+def _image_outcome(result: ImageResult) -> Outcome:
+    if result.error is not None or result.info is None:
+        return Outcome(result.image_id, None, result.error or ValueError("no labels and no error"))
+    return Outcome(result.image_id, image_record(result.image_id, result.info), None)
+
+
+class ResultOutcomes(Generic[R]):
+    """A bulk run of the library (`iter_image_infos`, `iter_samples`) as an `OutcomeStream`."""
+
+    def __init__(self, stream: ResultStream[R], outcome: Callable[[R], Outcome]) -> None:
+        self._stream, self._outcome = stream, outcome
 
     @property
     def stats(self) -> BulkStats:
@@ -168,10 +187,7 @@ class _ImageOutcomes:
         return self
 
     async def __anext__(self) -> Outcome:
-        result = await self._stream.__anext__()
-        if result.error is not None or result.info is None:
-            return Outcome(result.image_id, None, result.error or ValueError("no labels and no error"))
-        return Outcome(result.image_id, image_record(result.image_id, result.info), None)
+        return self._outcome(await self._stream.__anext__())
 
 
 def image_record(image_id: str, info: ImageInfo) -> dict[str, Any]:
@@ -191,8 +207,9 @@ def image_record(image_id: str, info: ImageInfo) -> dict[str, Any]:
 class ExportSettings(NamedTuple):
     """The command line of one export."""
 
-    ids: str
     out: str
+    #: The ids file ('-': standard input); "" for an export of a whole list.
+    ids: str = ""
     resume: bool = False
     overwrite: bool = False
     retry_failed: bool = True
@@ -210,12 +227,7 @@ def export_ids(
     retries: Callable[[], int] = lambda: 0,
 ) -> int:
     """Plan the export (synchronously), run it on a new event loop, and return the exit code."""
-    out = settings.out
-    if out == STDOUT and settings.resume:
-        raise UsageError("--resume needs a file: --out - writes to standard output, which cannot be resumed")
-    existing = out != STDOUT and _has_data(out)
-    if existing and not settings.resume and not settings.overwrite:
-        raise UsageError(f"{out} exists: pass --resume to continue that export, or --overwrite to replace it")
+    existing = check_output(settings)
     note = console.line if not settings.quiet else _silent
     with IdsFile.open(settings.ids) as ids:
         index, state, writer = _prepare(source, settings, ids, note, existing=existing)
@@ -233,7 +245,18 @@ def export_ids(
                 progress.close()  # before any message about how the run ended
         finally:
             writer.close()
-    return _report(settings, state, progress, console)
+    return report(settings, state, progress, console)
+
+
+def check_output(settings: ExportSettings) -> bool:
+    """Whether the output exists with lines in it; `UsageError` when the settings do not say what to do with it."""
+    out = settings.out
+    if out == STDOUT and settings.resume:
+        raise UsageError("--resume needs a file: --out - writes to standard output, which cannot be resumed")
+    existing = out != STDOUT and _has_data(out)
+    if existing and not settings.resume and not settings.overwrite:
+        raise UsageError(f"{out} exists: pass --resume to continue that export, or --overwrite to replace it")
+    return existing
 
 
 def _prepare(
@@ -251,8 +274,8 @@ def _prepare(
         _note_resume(note, out, index, state)
         if settings.keep_identity and not checked:
             write_identity(out, source.identity)
-        return index, state, _open_lines(out)
-    writer = StdoutLines() if out == STDOUT else _new_output(out, source, settings, existing=existing)
+        return index, state, open_lines(out)
+    writer = StdoutLines() if out == STDOUT else new_output(out, source.identity, settings, existing=existing)
     try:
         return IdIndex(ids), ResumeState(), writer
     except BaseException:
@@ -271,21 +294,22 @@ def _has_data(path: str) -> bool:
         return False
 
 
-def _open_lines(path: str) -> FileLines:
+def open_lines(path: str) -> FileLines:
+    """The output opened for appending; `UsageError` when it cannot be."""
     try:
         return FileLines(path)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _new_output(path: str, source: RecordSource, settings: ExportSettings, *, existing: bool) -> FileLines:
+def new_output(path: str, identity: Sequence[Identity], settings: ExportSettings, *, existing: bool) -> FileLines:
     """An empty output with the source's settings recorded beside it (`--overwrite` empties an existing one first,
     so the settings never describe old lines)."""
     if existing:
         _truncate(path)
     if settings.keep_identity:
-        write_identity(path, source.identity)
-    return _open_lines(path)
+        write_identity(path, identity)
+    return open_lines(path)
 
 
 def _truncate(path: str) -> None:
@@ -339,14 +363,19 @@ async def run_export(source: RecordSource, ids: Iterator[str], writer: LineWrite
                         *([hint] if hint else []),
                         "(ids not yet written are exported by a rerun with --resume)",
                     )
-                line, error = _line(source.key_field, outcome)
-                try:
-                    writer.write(line)
-                except OSError as exc:
-                    raise StopExport(_write_failure(writer.name, exc)) from None
-                progress.add(error)
+                write_outcome(source.key_field, outcome, writer, progress)
     finally:
         await source.aclose()
+
+
+def write_outcome(key_field: str, outcome: Outcome, writer: LineWriter, progress: Progress) -> None:
+    """Write the outcome's line and count it; `StopExport` when the output cannot take it."""
+    line, error = _line(key_field, outcome)
+    try:
+        writer.write(line)
+    except OSError as exc:
+        raise StopExport(_write_failure(writer.name, exc)) from None
+    progress.add(error)
 
 
 def _line(key_field: str, outcome: Outcome) -> tuple[bytes, Exception | None]:
@@ -373,6 +402,8 @@ def stops_export(error: BaseException) -> bool:
     """Failures that every other id would hit too: continuing would only repeat them (and may lock the key)."""
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
         return True
+    if isinstance(error, NotFoundError) and error.error_code == DATASET_MISSING:
+        return True  # every sample of a dataset that does not exist
     return isinstance(error, APIError) and is_api_missing(error.error_code)
 
 
@@ -380,7 +411,7 @@ def _ids(count: int) -> str:
     return f"{count:,} id" if count == 1 else f"{count:,} ids"
 
 
-def _report(settings: ExportSettings, state: ResumeState, progress: Progress, console: Console) -> int:
+def report(settings: ExportSettings, state: ResumeState, progress: Progress, console: Console) -> int:
     """The summary, and the exit code of what the output now holds: 2 when any line in it is an error."""
     progress.close()
     out = "standard output" if settings.out == STDOUT else settings.out

@@ -402,6 +402,7 @@ class ModelArtsClient:
         order: Literal["asc", "desc"] | None = None,
         pages_in_flight: int = DEFAULT_PAGES_IN_FLIGHT,
         offset_mode: OffsetMode = "auto",
+        rate_limit: float | None = None,
         project_id: str | None = None,
     ) -> SampleListing:
         """Stream every sample of a dataset (or of a published version), each exactly once, a few pages ahead.
@@ -412,7 +413,8 @@ class ModelArtsClient:
         up to `pages_in_flight` page requests are on the wire and at most twice that many pages are ahead of the
         one you read, so memory is bounded by them, not by the dataset. `offset_mode="auto"` learns whether the
         service reads `offset` as a page index or a record offset with one probe (`"page"`/`"record"` skip it;
-        see README, "Datasets (v2 API)").
+        see README, "Datasets (v2 API)"). `rate_limit=R` sends at most R page requests per second, retries
+        included (default: no limit).
         Use it in `async with`, and check `stats.changed` (the dataset changed while listed; also logged once)::
 
             async with client.list_samples(dataset_id="WxCREuCkBSAlQr9xrde", label_name="car") as samples:
@@ -435,6 +437,7 @@ class ModelArtsClient:
             pages_in_flight=pages_in_flight,
             offset_mode=offset_mode,
             on_start=self._pipeline.lifecycle.check_usable,
+            rate_limit=rate_limit,
         )
 
     def list_datasets(

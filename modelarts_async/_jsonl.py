@@ -20,13 +20,14 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from ._cli_errors import StopExport, UsageError
 from ._idset import DONE, FAILED, NEW, IdIndex
 
 __all__ = [
+    "ExportFile",
     "ExportLine",
     "FileLines",
     "Identity",
@@ -222,17 +223,25 @@ class ResumeState(NamedTuple):
     repeats_dropped: int = 0
 
 
-def prepare_resume(path: str, key_field: str, index: IdIndex, *, retry_failed: bool) -> ResumeState:
+def prepare_resume(
+    path: str,
+    key_field: str,
+    index: IdIndex,
+    *,
+    retry_failed: bool,
+    encode_key: Callable[[str], bytes] = str.encode,
+) -> ResumeState:
     """Read the export at `path` against `index`, set each input id's state (DONE, FAILED, or still NEW), and leave
     the file holding one line per id: repair its tail, or rewrite it without the lines to drop.
 
-    Raises `UsageError` for a damaged file, `StopExport` when it cannot be rewritten (it is then unchanged).
+    `encode_key` turns a line's key into the bytes the index holds (the ids file's spelling of it). Raises
+    `UsageError` for a damaged file, `StopExport` when it cannot be rewritten (it is then unchanged).
     """
     _remove_quietly(path + REWRITE_SUFFIX)  # left by a rewrite that was killed before its rename
     export = ExportFile(path, key_field)
     done = failed = other_ok = other_failed = repeats = 0
     for line in export:
-        handle = _find(index, line.key)
+        handle = _find(index, line.key, encode_key)
         if handle is None:
             other_ok += not line.failed
             other_failed += line.failed
@@ -249,7 +258,8 @@ def prepare_resume(path: str, key_field: str, index: IdIndex, *, retry_failed: b
             failed += 1
     retrying = failed if retry_failed else 0
     if repeats or retrying:
-        _rewrite(path, _kept_lines(ExportFile(path, key_field), index, retry_failed=retry_failed))
+        kept = _kept_lines(ExportFile(path, key_field), index, retry_failed=retry_failed, encode_key=encode_key)
+        _rewrite(path, kept)
     elif export.torn:
         _truncate(path, export.size - export.torn)
     elif export.unterminated:
@@ -257,18 +267,20 @@ def prepare_resume(path: str, key_field: str, index: IdIndex, *, retry_failed: b
     return ResumeState(done, failed - retrying, retrying, other_ok, other_failed, export.torn, repeats)
 
 
-def _find(index: IdIndex, key: str) -> int | None:
+def _find(index: IdIndex, key: str, encode_key: Callable[[str], bytes]) -> int | None:
     try:
-        return index.find(key.encode())
+        return index.find(encode_key(key))
     except UnicodeEncodeError:  # a lone surrogate: never in an ids file, which is UTF-8 text
         return None
 
 
-def _kept_lines(export: ExportFile, index: IdIndex, *, retry_failed: bool) -> Iterator[bytes]:
+def _kept_lines(
+    export: ExportFile, index: IdIndex, *, retry_failed: bool, encode_key: Callable[[str], bytes]
+) -> Iterator[bytes]:
     """The lines a rewrite keeps: the first line with labels of each input id, else (when not retrying) its first
     error line; every line of ids that are not in the input; never a torn last line."""
     for line in export:
-        handle = _find(index, line.key)
+        handle = _find(index, line.key, encode_key)
         raw = line.raw if line.raw.endswith(b"\n") else line.raw + b"\n"
         if handle is None:
             yield raw
@@ -339,12 +351,13 @@ def _remove_quietly(path: str) -> None:
 
 
 class Identity(NamedTuple):
-    """One setting an export file is bound to: its meta key, the option that sets it, a word for it, its value."""
+    """One setting an export file is bound to: its meta key, the option that sets it, a word for it, its value
+    (None: the option was not given)."""
 
     key: str
     option: str
     label: str
-    value: str
+    value: str | None
 
 
 def meta_path(path: str) -> str:
@@ -373,10 +386,15 @@ def check_identity(path: str, identity: Sequence[Identity]) -> bool:
         stored = data.get(item.key)
         if stored != item.value:
             raise UsageError(
-                f"{path} was exported with another {item.label} ({item.option}): {stored!r}, not {item.value!r}; "
-                "resume it with the same settings, choose another --out, or pass --overwrite to replace it"
+                f"{path} was exported with another {item.label} ({item.option}): {_shown(stored)}, not "
+                f"{_shown(item.value)}; resume it with the same settings, choose another --out, or pass --overwrite "
+                "to replace it"
             )
     return True
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None else repr(value)
 
 
 def write_identity(path: str, identity: Sequence[Identity]) -> None:

@@ -17,7 +17,7 @@ from ._retry import logger
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
 
-__all__ = ["MAX_PAUSE", "Pacer", "RunPacing", "WorkerPacer"]
+__all__ = ["MAX_PAUSE", "Pacer", "RatePacer", "RunPacing", "WorkerPacer"]
 
 #: A `Retry-After` longer than this pauses the run only this long (a misconfigured gateway must not stall an ETL).
 MAX_PAUSE = 60.0
@@ -170,6 +170,30 @@ class WorkerPacer:
         if self._holding:
             self._holding = False
             self._pacing.leave_slot()
+
+
+class RatePacer:
+    """A rate limit alone, shared by the calls that hold it (a listing's page requests, retries included)."""
+
+    __slots__ = ("_limiter",)
+
+    def __init__(self, rate_limit: float) -> None:
+        self._limiter = limiter(rate_limit)
+
+    async def before_attempt(self, within: float = math.inf) -> bool:
+        assert self._limiter is not None
+        if within == math.inf:
+            await self._limiter.acquire()
+            return True
+        try:
+            async with asyncio.timeout(within):
+                await self._limiter.acquire()
+        except TimeoutError:
+            return False
+        return True
+
+    def after_attempt(self, error: ModelArtsError | None) -> None:
+        pass
 
 
 def limiter(rate_limit: float | None) -> AsyncLimiter | None:

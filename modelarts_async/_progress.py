@@ -56,20 +56,25 @@ class Console:
 
 
 class ConsoleHandler(logging.Handler):
-    """Prints log records at or above `show_level` through the console, and counts the library's retries."""
+    """Prints log records at or above `show_level` through the console, and counts the library's retries.
 
-    def __init__(self, console: Console, show_level: int) -> None:
+    `advice` rewrites the library's lines, whose advice is for Python callers (`version_id=`), in the command's terms.
+    """
+
+    def __init__(self, console: Console, show_level: int, advice: Callable[[str], str] = str) -> None:
         super().__init__(logging.DEBUG)
-        self.console, self.show_level = console, show_level
+        self.console, self.show_level, self.advice = console, show_level, advice
         self.retries = 0
         self.setFormatter(_Formatter())
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.name == LIBRARY_LOGGER and record.levelno == logging.INFO:
+        library = record.name == LIBRARY_LOGGER
+        if library and record.levelno == logging.INFO:
             self.retries += 1
         if record.levelno >= self.show_level:
             try:
-                self.console.line(self.format(record))
+                text = self.format(record)
+                self.console.line(self.advice(text) if library else text)
             except Exception:
                 self.handleError(record)
 
@@ -81,9 +86,9 @@ class _Formatter(logging.Formatter):
         return f"{record.levelname.lower()}: {record.message}"
 
 
-def capture_logging(console: Console, show_level: int) -> ConsoleHandler:
+def capture_logging(console: Console, show_level: int, advice: Callable[[str], str] = str) -> ConsoleHandler:
     """Route every log record through `console`; the library's from INFO (to count retries), others' as usual."""
-    handler = ConsoleHandler(console, show_level)
+    handler = ConsoleHandler(console, show_level, advice)
     library = logging.getLogger(LIBRARY_LOGGER)
     library.addHandler(handler)
     library.setLevel(min(show_level, logging.INFO))
@@ -115,8 +120,9 @@ class Progress:
         show: bool = True,
         retries: Callable[[], int] = lambda: 0,
         clock: Callable[[], float] = time.monotonic,
+        noun: str = "ids",
     ) -> None:
-        self.console, self.total, self.show = console, total, show
+        self.console, self.total, self.show, self.noun = console, total, show, noun
         self.interval = 0.1 if console.interactive else interval
         self.retries = retries
         self.clock = clock
@@ -141,13 +147,14 @@ class Progress:
         if self.show and now - self._last >= self.interval:
             self._last = now
             stats = self.stats() if self.stats is not None else None
-            line = status_line(self.done, self.total, self.failed, now - self.started, stats, self.retries())
+            line = status_line(self.done, self.total, self.failed, now - self.started, stats, self.retries(), self.noun)
             self.console.status(line)
 
     def summary(self) -> str:
         elapsed = self.clock() - self.started
         rate = self.done / elapsed if elapsed > 0 else 0.0
-        text = f"{self.done:,} ids in {elapsed:.1f} s ({rate:,.0f} ids/s): {self.ok:,} ok, {self.failed:,} failed"
+        noun = self.noun
+        text = f"{self.done:,} {noun} in {elapsed:.1f} s ({rate:,.0f} {noun}/s): {self.ok:,} ok, {self.failed:,} failed"
         if self.errors:
             text += " (" + ", ".join(f"{name} {count}" for name, count in sorted(self.errors.items())) + ")"
         if self.stats is not None:
@@ -164,7 +171,13 @@ class Progress:
 
 
 def status_line(
-    done: int, total: int, failed: int, elapsed: float, stats: BulkStats | None = None, retries: int = 0
+    done: int,
+    total: int,
+    failed: int,
+    elapsed: float,
+    stats: BulkStats | None = None,
+    retries: int = 0,
+    noun: str = "ids",
 ) -> str:
     """`1,200/5,000  24%  [#####...............]  812 ids/s  ETA 4s  failed 3`, then retries and throttling if any.
 
@@ -177,7 +190,7 @@ def status_line(
         share = done / total
         filled = int(share * 20)
         parts += [f"{share:4.0%}", "[" + "#" * filled + "." * (20 - filled) + "]"]
-    parts.append(f"{rate:,.0f} ids/s")
+    parts.append(f"{rate:,.0f} {noun}/s")
     if total and rate > 0:
         parts.append(f"ETA {_duration((total - done) / rate)}")
     parts.append(f"failed {failed:,}")

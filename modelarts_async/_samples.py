@@ -8,12 +8,13 @@ one `GET` per id, since the service has no batch endpoint for samples.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 from urllib.parse import quote, urlencode
 
 from ._exceptions import InvalidArgumentError, NotFoundError
-from ._pacing import Pacer
+from ._pacing import Pacer, RatePacer
 from ._pager import FetchPage, Listing, OffsetMode, check_offset_mode, check_pages_in_flight
 from ._paths import dataset_labels_path, dataset_path, datasets_path, path_segment, sample_path, samples_path
 from ._pipeline import Pipeline, Reply
@@ -166,6 +167,12 @@ def _optional_int(name: str, value: object) -> int | None:
     raise InvalidArgumentError(f"{name} must be an int or None, got {value!r}")
 
 
+def _rate(name: str, value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf:
+        return value
+    raise InvalidArgumentError(f"{name} must be a positive number of requests per second, got {value!r}")
+
+
 def _choice(name: str, value: object, choices: Sequence[str]) -> str | None:
     if value is None or (isinstance(value, str) and value in choices):
         return value
@@ -226,6 +233,7 @@ def list_samples(
     pages_in_flight: int,
     offset_mode: OffsetMode,
     on_start: Callable[[], None],
+    rate_limit: float | None = None,
 ) -> SampleListing:
     """Every sample of a dataset (matching the filters), each once; every argument is checked here, at the call."""
     path = samples_path(project_id, dataset_id)
@@ -237,10 +245,11 @@ def list_samples(
         "version_id": _optional_str("version_id", version_id),
         "order": _choice("order", order, ("asc", "desc")),
     }
+    pacer = None if rate_limit is None else RatePacer(_rate("rate_limit", rate_limit))
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[Sample]]:
         target = path + query_string({**filters, "offset": offset, "limit": limit})
-        reply = await _call(pipeline, target, project_id, dataset_id, version_id=version_id)
+        reply = await _call(pipeline, target, project_id, dataset_id, pacer=pacer, version_id=version_id)
         return structure_sample_page(
             reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
         )
