@@ -20,7 +20,7 @@ import httpx
 from ._exceptions import ClientStateError
 from ._network import Network
 from ._sender import Exchange, read_capped
-from ._wire_errors import is_wire_error, map_wire_error
+from ._wire_errors import as_typed_error
 
 if TYPE_CHECKING:
     import aiohttp
@@ -55,6 +55,10 @@ class AiohttpPool:
     """Owns the aiohttp session (one connection pool) of a client that uses the default transport."""
 
     def __init__(self, endpoint: str, *, max_connections: int, network: Network) -> None:
+        # Import aiohttp (~0.1 s) when the client is made, not inside its first call: a service's first request
+        # should not pay for it. `import modelarts_async` alone stays without it.
+        import aiohttp  # noqa: F401
+
         self._https = endpoint.startswith("https:")
         self._max_connections = max_connections
         self._network = network
@@ -128,11 +132,11 @@ class AiohttpSender:
         try:
             return await self._send(method, self._prefix + path, headers, body, timeouts)
         except Exception as exc:
-            if is_wire_error(exc):
-                raise map_wire_error(exc, method=method, path=path) from None
-            if isinstance(exc, RuntimeError) and self._pool.closed:
-                raise ClientStateError("the ModelArtsClient was closed while this call was in flight") from None
-            raise
+            error = as_typed_error(exc, method=method, path=path, closed=self._pool.closed)
+            if error is None:
+                raise
+        # Raised here, outside the handler, so that no exception chain carries the request's headers.
+        raise error
 
     async def _send(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout

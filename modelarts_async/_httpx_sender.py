@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
-from ._exceptions import ClientStateError, ModelArtsError
+from ._exceptions import ClientStateError
 from ._sender import Exchange, read_capped
-from ._wire_errors import is_wire_error, map_wire_error
+from ._wire_errors import as_typed_error
 
 __all__ = ["HttpxSender"]
 
@@ -48,14 +48,12 @@ class HttpxSender:
             raise ClientStateError("the connection pool of this ModelArtsClient is closed: create a new client")
         try:
             return await self._send(method, path, headers, body, timeouts)
-        except ModelArtsError:
-            raise
         except Exception as exc:
-            if is_wire_error(exc):
-                raise map_wire_error(exc, method=method, path=path) from None
-            if isinstance(exc, RuntimeError) and self._http.is_closed:
-                raise ClientStateError("the ModelArtsClient was closed while this call was in flight") from None
-            raise
+            error = as_typed_error(exc, method=method, path=path, closed=self._http.is_closed)
+            if error is None:
+                raise
+        # Raised here, outside the handler, so that no exception chain carries the request's headers.
+        raise error
 
     async def _send(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout

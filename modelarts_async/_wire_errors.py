@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import httpx
 
-from ._exceptions import RequestTimeoutError, TransportError
+from ._exceptions import ClientStateError, ModelArtsError, RequestTimeoutError, TransportError
 
-__all__ = ["is_wire_error", "map_wire_error"]
+__all__ = ["as_typed_error", "is_wire_error", "map_wire_error"]
 
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
@@ -22,6 +22,18 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 
 # aiohttp's names for "the peer hung up": before answering, mid-body, or with a socket error.
 _CLOSED_NAMES = frozenset({"ServerDisconnectedError", "ClientOSError", "ClientPayloadError"})
+
+
+def as_typed_error(exc: Exception, *, method: str, path: str, closed: bool) -> ModelArtsError | None:
+    """Our error for what a sender's HTTP stack raised, or None for an exception that is not the stack's report
+    (a bug to let through). `closed`: the client was closed meanwhile, so a "session is closed" is ours to explain."""
+    if isinstance(exc, ModelArtsError):
+        return exc
+    if is_wire_error(exc):
+        return map_wire_error(exc, method=method, path=path)
+    if isinstance(exc, RuntimeError) and closed:
+        return ClientStateError("the ModelArtsClient was closed while this call was in flight")
+    return None
 
 
 def is_wire_error(exc: BaseException) -> bool:
