@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._exceptions import (
@@ -34,9 +35,18 @@ _SECRET_HEADER = re.compile(r"(x-security-token|x-auth-token|authorization)(\s*[
 
 
 def decode_response(
-    status_code: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+    status_code: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
-    """Return the answer's JSON object, or raise the `APIError` or `ResponseValidationError` it amounts to."""
+    """Return the answer's JSON object, or raise the `APIError` or `ResponseValidationError` it amounts to.
+
+    `redact` removes known secrets from the body before an excerpt of it is cut, so that a secret straddling the
+    cut cannot leave a piece of itself that no later redaction would recognise.
+    """
     request_id = headers.get("x-request-id")
     data = _parse_json(body)
     if isinstance(data, dict):
@@ -47,18 +57,18 @@ def decode_response(
         raise api_error(
             status_code,
             error_code=error_code,
-            error_msg=error_msg or (None if isinstance(data, dict) and data else _excerpt(body)),
+            error_msg=error_msg or (None if isinstance(data, dict) and data else _excerpt(body, redact)),
             request_id=request_id,
             retry_after=parse_retry_after(headers.get("retry-after"), now=now),
         )
     if not isinstance(data, dict):
         what = "not JSON" if data is _NOT_JSON else f"JSON {type(data).__name__}, not an object"
+        excerpt = _excerpt(body, redact)
         raise ResponseValidationError(
-            f"HTTP {status_code}: the answer is {what}{request_id_note(request_id, ' (request id {})')}: "
-            f"{_excerpt(body)!r}",
+            f"HTTP {status_code}: the answer is {what}{request_id_note(request_id, ' (request id {})')}: {excerpt!r}",
             status_code=status_code,
             request_id=request_id,
-            body_excerpt=_excerpt(body),
+            body_excerpt=excerpt,
         )
     return data
 
@@ -116,9 +126,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf" and "nan" are floats to Python, not delay-seconds
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -132,16 +144,27 @@ _NOT_JSON = object()
 
 
 def _parse_json(body: bytes) -> Any:
-    """The JSON value of `body`, or `_NOT_JSON`: also for NaN/Infinity (not JSON, and they would make our own
-    output invalid JSON) and for nesting too deep for the parser."""
+    """The JSON value of `body`, or `_NOT_JSON`: also for NaN/Infinity and numbers too large for a float (not JSON,
+    and they would make our own output invalid JSON), and for nesting too deep for the parser."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return _JSON.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _NOT_JSON
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value - value != 0:  # 1e400 parses as inf, and inf - inf is nan
+        raise ValueError("a number too large for a float is not JSON we can pass on")
+    return value
+
+
+# Built once: `json.loads` given hooks would build a decoder per answer, which costs more than the float check.
+_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def request_id_note(request_id: str | None, template: str = " [request id {}]") -> str:
@@ -153,8 +176,11 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _excerpt(body: bytes) -> str:
-    return _redact(body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_BODY_EXCERPT_CHARS])
+def _excerpt(body: bytes, redact: Callable[[str], str] | None = None) -> str:
+    if redact is None:
+        return _redact(body[: _BODY_EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_BODY_EXCERPT_CHARS])
+    # The whole body (already capped by max_response_bytes): a secret starting before the cut may end far after it.
+    return _redact(redact(body.decode("utf-8", "replace"))[:_BODY_EXCERPT_CHARS])
 
 
 def _redact(text: str) -> str:

@@ -44,7 +44,8 @@ def path_segment(name: str, value: object) -> str:
             ) from None
     if value != value.strip():
         raise InvalidArgumentError(f"{name} {value!r} has leading or trailing whitespace")
-    bad = next((c for c in value if c in _FORBIDDEN or ord(c) < 0x20 or ord(c) == 0x7F), None)
+    # Every control character (C0, DEL and C1, such as U+0085 NEL): none belongs in an id, and logs would show it raw.
+    bad = next((c for c in value if c in _FORBIDDEN or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F), None)
     if bad is not None:
         raise InvalidArgumentError(f"{name} {value!r} contains {bad!r}, which cannot appear in an id")
     return quote(value, safe="")

@@ -136,6 +136,9 @@ class Pipeline:
                 return reply
             if pacer is not None:
                 pacer.after_attempt(error)
+            if self.lifecycle.closed and not isinstance(error, ClientStateError):
+                # Closed under this call: the transport only saw its connection go (refused, reset, a timeout).
+                raise ClientStateError("the ModelArtsClient was closed while this call was in flight") from None
             ended = clock()
             if logger.isEnabledFor(logging.DEBUG):
                 log_attempt(method, path, describe(error), attempt, ended - started, request_id_of(error))
@@ -178,7 +181,7 @@ class Pipeline:
                 raise RequestTimeoutError(
                     f"the call's deadline passed during {method} {path}", phase="deadline"
                 ) from None
-        data = decode_response(exchange.status_code, exchange.headers, exchange.body)
+        data = decode_response(exchange.status_code, exchange.headers, exchange.body, redact=self.redactor.redact)
         return Reply(data, exchange.status_code, exchange.headers.get("x-request-id"))
 
     def _timeout_within(self, remaining: float) -> httpx.Timeout:

@@ -95,14 +95,22 @@ def query_string(params: Mapping[str, QueryValue]) -> str:
 
     Values are percent-encoded whole (`/`, `&`, `=`, `+` and spaces included); booleans are sent as true/false.
     """
-    pairs = sorted((name, _text(value)) for name, value in params.items() if value is not None)
+    pairs = sorted((name, _text(name, value)) for name, value in params.items() if value is not None)
     return "?" + urlencode(pairs, quote_via=quote) if pairs else ""
 
 
-def _text(value: QueryValue) -> str:
+def _text(name: str, value: QueryValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                f"{name} {text!r} is not valid text (it holds a lone surrogate, e.g. from a file name not in UTF-8)"
+            ) from None
+    return text
 
 
 # -- errors ------------------------------------------------------------------------------------------------------

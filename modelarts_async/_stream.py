@@ -412,13 +412,16 @@ def _source(keys: Iterable[Any] | AsyncIterable[Any]) -> Iterator[Any] | AsyncIt
 
 
 def _first_error(exc: Exception) -> BaseException:
-    """The error to raise to the consumer for a task group's failure: fail-fast's error, or the one cause."""
+    """The error to raise to the consumer for a task group's failure: fail-fast's error, or the one cause.
+
+    Workers that saw the client closed at the same moment each raise a `ClientStateError`: one of them says it.
+    """
     if isinstance(exc, BaseExceptionGroup):
         fail_fast = [e for e in _leaves(exc) if isinstance(e, _FailFast)]
         if fail_fast:
             return fail_fast[0].error
         leaves = list(_leaves(exc))
-        if len(leaves) == 1:
+        if len(leaves) == 1 or all(isinstance(leaf, ClientStateError) for leaf in leaves):
             return leaves[0]
     return exc
 

@@ -1,0 +1,269 @@
+"""Issue 11, items 1 and 4: no credential is reachable from anything a failing call leaves behind.
+
+For each credential kind (AK/SK with a security token, a fixed token, an IAM password and the token IAM issues for
+it, a token in the client's own `headers=`) and each sender, a loopback server fails the call every way it can
+(refused, closed mid-answer, malformed status line, over-long header, IAM failing at the socket) or echoes the
+request's credentials back in an error body (as header lines, `Authorization: SDK-HMAC-SHA256 Access=AK...`, JSON,
+a Python dict, or cut by the error excerpt). `assert_no_secret` then walks the raised error (str, repr, args,
+attributes, cause/context chains, traceback), the log records at DEBUG, and a bulk run's results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from hostile.leaks import assert_no_secret
+from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, Waits, iam_auth, make_client, user_auth
+from hostile.servers import (
+    JOB,
+    Handler,
+    HostileServer,
+    Request,
+    answer,
+    close_mid_body,
+    head,
+    raw,
+    refused_url,
+    running,
+    service,
+)
+from modelarts_async import ModelArtsClient, ModelArtsError, RetryPolicy
+from modelarts_async.auth import AKSKAuth, TokenAuth
+
+AK = "AKHOSTILE7Q2WX9LMNB3V"
+SK = "skHostile0SecretKey9ZyXwVuTsRqPoNmLkJiH"
+SECURITY_TOKEN = "stHostile/Security+Token=gAAAAB0123456789xyz"
+TOKEN = "tkHostile-MIIfixedToken+/=0123456789abc"
+HEADER_TOKEN = "hdHostile-HeaderToken-0123456789zyxw"
+PASSWORD = 'pwHostile"Pass\\word/0123-x!'
+ISSUED_TOKEN = "isHostile-MIIissuedSubjectToken-9876543210"
+SECRETS = (AK, SK, SECURITY_TOKEN, TOKEN, HEADER_TOKEN, PASSWORD, ISSUED_TOKEN)
+
+CREDENTIALS = ("aksk", "token", "iam", "header")
+#: Every (sender, credential) pair there is: IAMPasswordAuth always sends with httpx.
+SENDER_CREDENTIALS = [
+    pytest.param(sender, credential, id=f"{sender}-{credential}")
+    for sender in ALL_SENDERS
+    for credential in CREDENTIALS
+    if (sender, credential) != (AIOHTTP, "iam")
+]
+
+
+def _iam_ok(_request: Request) -> Handler:
+    body = json.dumps({"token": {"expires_at": "2099-01-01T00:00:00.000000Z"}}).encode()
+    return answer(201, body, {"X-Subject-Token": ISSUED_TOKEN})
+
+
+def client_with(credential: str, sender: str, url: str, iam_url: str, **options: Any) -> ModelArtsClient:
+    """A client holding `credential` that sends with `sender` (IAM only on the httpx senders)."""
+    if credential == "aksk":
+        auth = user_auth(sender, AKSKAuth, AK, SK, security_token=SECURITY_TOKEN)
+        return make_client(sender, url, auth=auth, **options)
+    if credential == "token":
+        return make_client(sender, url, auth=user_auth(sender, TokenAuth, TOKEN), **options)
+    if credential == "iam":
+        return make_client(sender, url, auth=iam_auth(iam_url, PASSWORD), **options)
+    return make_client(sender, url, headers={"X-Auth-Token": HEADER_TOKEN}, **options)
+
+
+# -- echoes: the gateway quotes the request's own headers back in its error body -------------------------------
+
+
+def _header_lines(request: Request) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in request.headers.items())
+
+
+def _echo(status: int, render: Callable[[Request], bytes], content_type: str = "text/plain") -> Callable[[], Handler]:
+    def make() -> Handler:
+        async def handler(request: Request, writer: asyncio.StreamWriter) -> None:
+            await answer(status, render(request), {"Content-Type": content_type})(request, writer)
+
+        return handler
+
+    return make
+
+
+_SENSITIVE = ("x-auth-token", "x-security-token", "authorization")
+
+
+def _straddling(request: Request) -> bytes:
+    """The request's credential headers as JSON, placed so that the first value starts 20 characters before the
+    decoder's 200-character excerpt ends."""
+    sensitive = {name: value for name, value in request.headers.items() if name in _SENSITIVE}
+    text = json.dumps(sensitive)
+    first_value = text.index(': "') + 3
+    return ("x" * (180 - first_value) + text).encode()
+
+
+def _authorization(request: Request) -> str:
+    if "authorization" in request.headers:
+        return request.headers["authorization"]
+    return f"SDK-HMAC-SHA256 Access={request.headers['x-auth-token']}, SignedHeaders=host, Signature=0f1e"
+
+
+def _error_json(message: str, code: str = "APIG.0303") -> bytes:
+    return json.dumps({"error_code": code, "error_msg": message}).encode()
+
+
+ECHOES: dict[str, Callable[[], Handler]] = {
+    # A stale signature: APIG echoes the canonical request, header lines and all (Authorization: SDK-HMAC-...).
+    "header-lines-401": _echo(401, lambda r: _error_json("canonical request:\n" + _header_lines(r))),
+    "header-lines-502-text": _echo(502, lambda r: ("Bad gateway\n" + _header_lines(r)).encode()),
+    "json-object-error-msg": _echo(400, lambda r: _error_json(json.dumps(r.headers), "ModelArts.4420")),
+    "json-object-body": _echo(502, lambda r: json.dumps(r.headers).encode(), "application/json"),
+    "python-dict-error-msg": _echo(403, lambda r: _error_json(f"headers={r.headers!r}", "APIG.0302")),
+    "python-dict-text-200": _echo(200, lambda r: repr(r.headers).encode()),
+    # AK/SK: the request's own Authorization; other credentials: their value where a gateway would put the AK.
+    "authorization-line": _echo(401, lambda r: _error_json(f"Authorization: {_authorization(r)}")),
+    # The error excerpt is cut at 200 characters: a secret that straddles the cut must not leave half of itself.
+    "cut-by-the-excerpt": _echo(500, lambda r: _straddling(r)),
+}
+
+
+def _credentials(request: Request) -> str:
+    return " ".join(value for name, value in request.headers.items() if name in _SENSITIVE)
+
+
+def _raw_echo(render: Callable[[Request], bytes]) -> Callable[[], Handler]:
+    """Bytes that are not HTTP, quoting the request's credentials where the client's parser error quotes them."""
+
+    def make() -> Handler:
+        async def handler(request: Request, writer: asyncio.StreamWriter) -> None:
+            await raw(render(request))(request, writer)
+
+        return handler
+
+    return make
+
+
+FAILURES: dict[str, Callable[[], Handler]] = {
+    "closed-mid-answer": close_mid_body,
+    # aiohttp's parser errors quote the line they choke on: the status line, or the start of an over-long header.
+    "malformed-status-line": _raw_echo(lambda r: f"HTTP/1.1 2x0 {_credentials(r)}\r\n\r\n".encode()),
+    "over-long-header": _raw_echo(lambda r: head(200, [("X-Echo", _credentials(r) + "a" * 300_000)])),
+    **ECHOES,
+}
+
+
+async def collect(client: ModelArtsClient, caplog: pytest.LogCaptureFixture) -> list[object]:
+    """Everything a user keeps from failing calls: the single call's error, a bulk run's results, the log."""
+    kept: list[object] = []
+    async with client:
+        with pytest.raises(ModelArtsError) as caught:
+            await client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1")
+        kept.append(caught.value)
+        async with client.iter_image_infos(["img-2", "img-3"], data_annotation_id=JOB) as results:
+            bulk = [result async for result in results]
+        assert not any(result.ok for result in bulk)
+        kept.extend(bulk)
+        kept.extend(repr(result) for result in bulk)
+    # httpcore's own DEBUG trace prints every response header, IAM's X-Subject-Token included: see the xfail below.
+    kept.extend(record for record in caplog.records if not record.name.startswith("httpcore"))
+    return kept
+
+
+def _policy(waits: Waits) -> RetryPolicy:
+    return RetryPolicy(max_attempts=2, sleep=waits)
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+@pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
+async def test_no_secret_reachable_from_a_failed_call(
+    server: HostileServer,
+    sender: str,
+    credential: str,
+    failure: str,
+    waits: Waits,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fail = FAILURES[failure]
+    server.route(lambda request: _iam_ok(request) if request.path == "/v3/auth/tokens" else fail())
+    client = client_with(credential, sender, server.url, server.url, retry=_policy(waits))
+    kept = await collect(client, caplog)
+    assert server.requests, "the server saw the call"
+    assert_no_secret(kept, SECRETS)
+
+
+@pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
+async def test_no_secret_reachable_when_the_connection_is_refused(
+    sender: str, credential: str, waits: Waits, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running() as iam:
+        iam.route(_iam_ok)
+        client = client_with(credential, sender, await refused_url(), iam.url, retry=_policy(waits))
+        kept = await collect(client, caplog)
+    assert_no_secret(kept, SECRETS)
+
+
+IAM_FAILURES: dict[str, Callable[[], Handler]] = {
+    "closed-mid-answer": close_mid_body,
+    "malformed-status-line": lambda: raw(b"HTTP/1.1 2x0 OK\r\n\r\n"),
+    # IAM quoting the request body (the password) back, as a refusal and as a server error.
+    "echoes-the-body-401": lambda: _echo_iam_body(401),
+    "echoes-the-body-500": lambda: _echo_iam_body(500),
+}
+
+
+def _echo_iam_body(status: int) -> Handler:
+    async def handler(request: Request, writer: asyncio.StreamWriter) -> None:
+        message = f"bad request body: {request.body.decode()} / {json.loads(request.body)!r}"
+        body = json.dumps({"error": {"code": str(status), "message": message}}).encode()
+        await answer(status, body)(request, writer)
+
+    return handler
+
+
+@pytest.mark.parametrize("failure", ["refused", *IAM_FAILURES])
+async def test_no_password_reachable_when_the_iam_token_request_fails(
+    server: HostileServer, httpx_sender: str, failure: str, waits: Waits, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    if failure == "refused":
+        iam_url = await refused_url()
+    else:
+        iam_url = server.url
+        server.route(lambda request: IAM_FAILURES[failure]() if request.path == "/v3/auth/tokens" else service)
+    client = make_client(httpx_sender, server.url, auth=iam_auth(iam_url, PASSWORD), retry=_policy(waits))
+    kept = await collect(client, caplog)
+    assert_no_secret(kept, SECRETS)
+
+
+async def test_the_walk_finds_a_secret_in_a_chained_request() -> None:
+    """The walker itself: a secret on an httpx request under a cause is found (else the tests above prove nothing)."""
+    request = httpx.Request("POST", "http://127.0.0.1/", headers={"X-Auth-Token": TOKEN}, content=PASSWORD.encode())
+    try:
+        try:
+            raise httpx.ConnectError("refused", request=request)
+        except httpx.ConnectError as exc:
+            raise ModelArtsError("refused") from exc
+    except ModelArtsError as exc:
+        error = exc
+    for secret in (TOKEN, PASSWORD):
+        with pytest.raises(AssertionError, match="reachable"):
+            assert_no_secret(error, [secret])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="httpcore's DEBUG trace logs every response header, so IAM's X-Subject-Token (the issued token) reaches "
+    "the log on httpx's own transport; only a filter on the 'httpcore' logger (global state) or sending the token "
+    "request on a transport that does not trace could prevent it",
+)
+async def test_httpcore_debug_trace_does_not_show_the_issued_token(
+    server: HostileServer, waits: Waits, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.route(lambda request: _iam_ok(request) if request.path == "/v3/auth/tokens" else service)
+    client = make_client(HTTPX, server.url, auth=iam_auth(server.url, PASSWORD), retry=_policy(waits))
+    async with client:
+        await client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1")
+    assert_no_secret(caplog.records, SECRETS)
