@@ -32,16 +32,15 @@ the one thing that grows: 32 to 64 bytes per 32-hex id (`IdSet`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from types import TracebackType
-from typing import Generic, Literal, Self, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from attrs import frozen
 
+from ._background import BackgroundIterator
 from ._exceptions import InvalidArgumentError
 from ._retry import logger
 
@@ -384,7 +383,7 @@ class _PageRun(Generic[T]):
         await self._ready.wait()
 
 
-class Listing(Generic[T]):
+class Listing(BackgroundIterator, Generic[T]):
     """An async iterator over every record of a v2 list, each once, read a few pages ahead (see `_pager`).
 
     Use it in `async with` so that leaving the block early (``break``, an exception) cancels the pages in flight
@@ -403,6 +402,7 @@ class Listing(Generic[T]):
         on_start: Callable[[], None],
         page_size: int = PAGE_SIZE,
     ) -> None:
+        super().__init__()
         self._run: _PageRun[T] = _PageRun(
             fetch,
             id_of,
@@ -420,12 +420,9 @@ class Listing(Generic[T]):
         self._yielded = 0
         self._duplicates = 0
         self._complete = False
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "running" if self._task else "not started"
-        return f"<{type(self).__name__} {self._what} {state} {self.stats}>"
+        return f"<{type(self).__name__} {self._what} {self._state()} {self.stats}>"
 
     @property
     def stats(self) -> ListingStats:
@@ -459,9 +456,6 @@ class Listing(Generic[T]):
         if run.mode == "both":
             reasons.append("the offset probe matched neither meaning of offset, so both were read")
         return reasons
-
-    def __aiter__(self) -> Self:
-        return self
 
     async def __anext__(self) -> T:
         records, index, id_of, seen = self._records, self._index, self._id_of, self._seen
@@ -515,31 +509,7 @@ class Listing(Generic[T]):
                 self._stable_hint,
             )
 
-    async def _join(self) -> None:
-        self._closed = True
-        assert self._task is not None
-        await asyncio.wait({self._task})
-
     async def aclose(self) -> None:
         """Stop the listing: cancel the page requests in flight and wait until every task of it has ended."""
-        self._closed = True
         self._records = ()
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task})
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        # `async for ...: break` without `async with` drops the listing: stop its requests rather than leak them.
-        task = self._task
-        if task is not None and not task.done():
-            with contextlib.suppress(RuntimeError):  # the loop is already closed
-                task.cancel()
+        await super().aclose()

@@ -19,14 +19,13 @@ gets streaming, ordering, fail-fast, cancellation, pacing and stats.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from types import TracebackType
-from typing import Any, Generic, NamedTuple, Protocol, Self, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from ._background import BackgroundIterator
 from ._batching import fetch_splitting
 from ._bulk_options import BulkOptions
 from ._exceptions import ClientStateError, InvalidArgumentError
@@ -74,7 +73,7 @@ def stream_results(
     return (stream_class or ResultStream)(run)
 
 
-class ResultStream(Generic[R]):
+class ResultStream(BackgroundIterator, Generic[R]):
     """An async iterator of one result per input key, as a bulk method returns it.
 
     Use it in `async with` so that leaving the block early (``break``, an exception) cancels the requests in
@@ -83,21 +82,16 @@ class ResultStream(Generic[R]):
     """
 
     def __init__(self, run: _Run[Any, R]) -> None:
+        super().__init__()
         self._run = run
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "running" if self._task else "not started"
-        return f"<{type(self).__name__} {state} {self.stats}>"
+        return f"<{type(self).__name__} {self._state()} {self.stats}>"
 
     @property
     def stats(self) -> BulkStats:
         """A snapshot of the run's progress: done, ok, failed, in flight, current concurrency, rate."""
         return self._run.stats()
-
-    def __aiter__(self) -> Self:
-        return self
 
     async def __anext__(self) -> R:
         if self._closed:
@@ -118,35 +112,6 @@ class ResultStream(Generic[R]):
                     raise run.input_error  # after every result fetched before the input failed
                 raise StopAsyncIteration
             await run.wait_for_results()
-
-    async def _join(self) -> None:
-        """The run ended by itself: wait for its last clean-up so that no task outlives the iteration."""
-        self._closed = True
-        assert self._task is not None
-        await asyncio.wait({self._task})
-
-    async def aclose(self) -> None:
-        """Stop the run: cancel the requests in flight and wait until every task of the run has ended."""
-        self._closed = True
-        task = self._task
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task})
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        # `async for ...: break` without `async with` drops the stream: stop its workers rather than leak them.
-        task = self._task
-        if task is not None and not task.done():
-            with contextlib.suppress(RuntimeError):  # the loop is already closed
-                task.cancel()
 
 
 class _FailFast(Exception):
