@@ -41,7 +41,7 @@ from ._jsonl import (
 )
 from ._models import BulkStats, ImageInfo, ImageResult
 from ._progress import Console, Progress
-from ._service import is_api_missing
+from ._service import is_api_missing, is_dataset_missing
 from ._stream import R, ResultStream
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
 
 STDOUT = "-"
 #: The v2 API's "dataset does not exist" (HTTP 400).
-DATASET_MISSING = "ModelArts.4352"
 
 
 class Outcome(NamedTuple):
@@ -402,7 +401,7 @@ def stops_export(error: BaseException) -> bool:
     """Failures that every other id would hit too: continuing would only repeat them (and may lock the key)."""
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
         return True
-    if isinstance(error, NotFoundError) and error.error_code == DATASET_MISSING:
+    if isinstance(error, NotFoundError) and is_dataset_missing(error.error_code):
         return True  # every sample of a dataset that does not exist
     return isinstance(error, APIError) and is_api_missing(error.error_code)
 

@@ -26,7 +26,7 @@ from ._sample_converter import (
     structure_sample_page,
 )
 from ._sample_models import Dataset, DatasetLabel, Sample, SampleResult
-from ._service import is_api_missing
+from ._service import is_api_missing, is_dataset_missing, is_version_missing
 from ._stream import Fetchers, ResultStream
 
 __all__ = [
@@ -130,9 +130,9 @@ def _subject(
 ) -> str:
     """What was missing, by the error code when it says, else what the call asked for."""
     dataset = f"dataset {dataset_id!r}"
-    if error.error_code == "ModelArts.4352":
+    if is_dataset_missing(error.error_code):
         return dataset
-    if error.error_code == "ModelArts.4353" and version_id is not None:
+    if is_version_missing(error.error_code) and version_id is not None:
         return f"version {version_id!r} of {dataset}"
     if sample_id is not None:
         return f"sample {sample_id!r} of {dataset}"

@@ -20,11 +20,13 @@ __all__ = [
     "iam_endpoint_for_region",
     "is_api_missing",
     "is_auth_failure",
+    "is_dataset_missing",
     "is_not_found",
     "is_throttling",
     "is_token_expired",
     "is_token_rejected",
     "is_valid_region",
+    "is_version_missing",
     "never_retried",
 ]
 
@@ -90,6 +92,16 @@ def is_token_rejected(code: str | None) -> bool:
 
 def is_not_found(code: str | None) -> bool:
     return canonical_code(code) in _NOT_FOUND
+
+
+def is_dataset_missing(code: str | None) -> bool:
+    """v2: the dataset itself does not exist (every sample of it would fail alike)."""
+    return canonical_code(code) == "ModelArts.4352"
+
+
+def is_version_missing(code: str | None) -> bool:
+    """v2: the dataset exists but not the version asked for."""
+    return canonical_code(code) == "ModelArts.4353"
 
 
 def is_api_missing(code: str | None) -> bool:
