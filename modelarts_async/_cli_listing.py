@@ -25,15 +25,14 @@ import asyncio
 import contextlib
 import json
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from types import TracebackType
-from typing import Protocol, Self
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 from ._cli_errors import StopExport
 from ._cli_export import (
     STDOUT,
     ExportSettings,
-    Outcome,
+    OutcomeStream,
     check_output,
     new_output,
     open_lines,
@@ -53,29 +52,17 @@ from ._jsonl import (
     prepare_resume,
     write_identity,
 )
-from ._models import BulkStats
 from ._progress import Console, Progress
 
 __all__ = ["ListingSource", "RecordListing", "export_listing", "run_listing", "spooled_key"]
 
 
-class RecordListing(Protocol):
-    """A listing as the export reads it: `async with`, then `async for` outcomes; `stats` and `expected` any time."""
-
-    @property
-    def stats(self) -> BulkStats: ...
+class RecordListing(OutcomeStream, Protocol):
+    """A listing as the export reads it: an `OutcomeStream` that also knows how many records the list holds."""
 
     @property
     def expected(self) -> int | None:
         """How many records the service said the list holds; None until it said."""
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    def __aiter__(self) -> AsyncIterator[Outcome]: ...
 
 
 class ListingSource(Protocol):
