@@ -37,10 +37,6 @@ class HttpxSender:
         self._max_response_bytes = max_response_bytes
         self._owns_http = owns_http
 
-    @property
-    def http_client(self) -> httpx.AsyncClient:
-        return self._http
-
     async def send(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout
     ) -> Exchange:
