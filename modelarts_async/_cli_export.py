@@ -56,6 +56,7 @@ __all__ = [
     "export_ids",
     "image_record",
     "new_output",
+    "notes_for",
     "open_lines",
     "report",
     "run_export",
@@ -227,7 +228,7 @@ def export_ids(
 ) -> int:
     """Plan the export (synchronously), run it on a new event loop, and return the exit code."""
     existing = check_output(settings)
-    note = console.line if not settings.quiet else _silent
+    note = notes_for(settings, console)
     with IdsFile.open(settings.ids) as ids:
         index, state, writer = _prepare(source, settings, ids, note, existing=existing)
         try:
@@ -280,6 +281,11 @@ def _prepare(
     except BaseException:
         writer.close()
         raise
+
+
+def notes_for(settings: ExportSettings, console: Console) -> Callable[[str], None]:
+    """Where an export's informational lines go: the console, or nowhere under `--quiet`."""
+    return _silent if settings.quiet else console.line
 
 
 def _silent(text: str) -> None:

@@ -35,6 +35,7 @@ from ._cli_export import (
     OutcomeStream,
     check_output,
     new_output,
+    notes_for,
     open_lines,
     report,
     write_outcome,
@@ -100,7 +101,7 @@ def export_listing(
 ) -> int:
     """Plan the export (synchronously), run it on a new event loop, and return the exit code."""
     existing = check_output(settings)
-    note = console.line if not settings.quiet else _silent
+    note = notes_for(settings, console)
     with contextlib.ExitStack() as stack:
         if settings.resume and existing:
             checked = settings.keep_identity and check_identity(settings.out, source.identity)  # before the work
@@ -124,10 +125,6 @@ def export_listing(
         finally:
             progress.close()  # before any message about how the run ended
     return report(settings, state, progress, console)
-
-
-def _silent(text: str) -> None:
-    pass
 
 
 @contextlib.contextmanager
