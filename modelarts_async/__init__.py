@@ -9,7 +9,7 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
             print(sample.sample_id, sample.label_names)
 """
 
-from ._annotations import ImageResultStream
+from ._bulk._stats import BulkStats
 from ._client import ModelArtsClient, create_client
 from ._exceptions import (
     APIError,
@@ -26,11 +26,12 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
-from ._models import BulkStats, DetectionTag, ImageInfo, ImageResult
-from ._pager import ListingStats
 from ._retry import RetryPolicy
-from ._sample_models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
-from ._samples import DatasetListing, SampleListing, SampleResultStream
+from ._v1._calls import ImageResultStream
+from ._v1._models import DetectionTag, ImageInfo, ImageResult
+from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
+from ._v2._pager import ListingStats
 from ._version import __version__
 
 __all__ = [

@@ -109,7 +109,7 @@ class AKSKAuth(httpx.Auth):
     ) -> list[tuple[str, str]]:
         """The headers that sign a request given as plain values; `target` is its path and canonical query.
 
-        The client's lean path (see `_direct.py`) calls this instead of running `auth_flow`; both sign alike.
+        The aiohttp sender (`_transport/_aiohttp.py`) calls this instead of running `auth_flow`; both sign alike.
         """
         path, _, query = target.partition("?")
         return self._signing_headers(method, path, query, headers, body)
@@ -130,7 +130,7 @@ class AKSKAuth(httpx.Auth):
         )
         return added
 
-    #: The lean path may call `direct_headers` instead of this flow (see `_direct.direct_signer`).
+    #: The aiohttp sender may call `direct_headers` instead of this flow (see `_transport/_aiohttp.header_signer`).
     _direct_auth_flow = auth_flow
 
     def _sdk_date(self) -> str:
@@ -175,7 +175,7 @@ class TokenAuth(httpx.Auth):
     def direct_headers(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> list[tuple[str, str]]:
-        """`X-Auth-Token`, for the client's lean path (see `_direct.py`), which calls this instead of `auth_flow`."""
+        """`X-Auth-Token`, for the aiohttp sender (`_transport/_aiohttp.py`), which calls this instead of `auth_flow`."""
         return [("X-Auth-Token", self._token)]
 
     _direct_auth_flow = auth_flow

@@ -20,26 +20,28 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from . import _annotations, _samples
-from ._aiohttp_sender import AiohttpPool, AiohttpSender, header_signer
-from ._annotations import ImageResultStream
 from ._auth import AKSKAuth
-from ._bulk_options import BulkKwargs, BulkOptions
+from ._bulk._options import BulkKwargs, BulkOptions
+from ._bulk._stream import stream_results
 from ._config import Connection, read_context, read_env
 from ._exceptions import ConfigError, InvalidArgumentError
-from ._httpx_sender import HttpxSender
-from ._mocking import MockAwareSender
-from ._models import ImageInfo, ImageResult
-from ._network import Network
-from ._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
+from ._log import logger
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
 from ._redact import Redactor, secrets_of
-from ._retry import RetryPolicy, logger
-from ._sample_models import Dataset, DatasetLabel, Sample
-from ._samples import DatasetListing, SampleListing, SampleResultStream
-from ._sender import ACCEPT_ENCODING, Sender
-from ._stream import stream_results
+from ._retry import RetryPolicy
+from ._transport._aiohttp import AiohttpPool, AiohttpSender, header_signer
+from ._transport._httpx import HttpxSender
+from ._transport._mocking import MockAwareSender
+from ._transport._network import Network
+from ._transport._sender import ACCEPT_ENCODING, Sender
+from ._v1 import _calls as v1
+from ._v1._calls import ImageResultStream
+from ._v1._models import ImageInfo, ImageResult
+from ._v2 import _calls as v2
+from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+from ._v2._models import Dataset, DatasetLabel, Sample
+from ._v2._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
 from ._version import __version__
 
 __all__ = [
@@ -144,7 +146,7 @@ class ModelArtsClient:
     ) -> Sender:
         """The fast aiohttp sender when nothing of the user's needs httpx, else the httpx sender.
 
-        Our own connections also yield to respx and pytest-httpx while they are active (see `_mocking.py`).
+        Our own connections also yield to respx and pytest-httpx while they are active (see `_transport/_mocking.py`).
         """
         endpoint, pool, cap, connections = self.endpoint, self._pool, max_response_bytes, self._max_connections
         if pool is None:
@@ -250,9 +252,7 @@ class ModelArtsClient:
         Raises `InvalidArgumentError` before sending for ids that are not one path segment, and an
         `APIError` subclass, `TransportError` or `ResponseValidationError` for everything that can go wrong after.
         """
-        return await _annotations.get_image_info(
-            self._pipeline, self._project(project_id), data_annotation_id, image_id
-        )
+        return await v1.get_image_info(self._pipeline, self._project(project_id), data_annotation_id, image_id)
 
     async def get_image_info_by_ids(
         self, *, data_annotation_id: str, image_ids: Iterable[str], project_id: str | None = None
@@ -264,9 +264,7 @@ class ModelArtsClient:
         Raises like `get_image_info_by_id`, and `ResponseValidationError` naming the item, e.g.
         `$.images_tags[3].tags`, when one item of the answer is malformed.
         """
-        return await _annotations.get_image_info_by_ids(
-            self._pipeline, self._project(project_id), data_annotation_id, image_ids
-        )
+        return await v1.get_image_info_by_ids(self._pipeline, self._project(project_id), data_annotation_id, image_ids)
 
     def iter_image_infos(
         self,
@@ -335,7 +333,7 @@ class ModelArtsClient:
         project_id: str | None,
         options: BulkOptions,
     ) -> ImageResultStream:
-        fetchers = _annotations.image_fetchers(self._pipeline, self._project(project_id), data_annotation_id)
+        fetchers = v1.image_fetchers(self._pipeline, self._project(project_id), data_annotation_id)
         stream = stream_results(
             image_ids,
             fetchers,
@@ -356,7 +354,7 @@ class ModelArtsClient:
         or `ModelArts.4352`); other `APIError`s, `TransportError` or `ResponseValidationError` (naming the field,
         e.g. `$.labels[0].property["@modelarts:feature"]`) for everything else that can go wrong.
         """
-        return await _samples.get_sample(self._pipeline, self._project(project_id), dataset_id, sample_id)
+        return await v2.get_sample(self._pipeline, self._project(project_id), dataset_id, sample_id)
 
     def iter_samples(
         self,
@@ -379,7 +377,7 @@ class ModelArtsClient:
         Raises `InvalidArgumentError` at once for bad arguments (e.g. `dataset_id`); an invalid sample id becomes
         that id's failed result, never sent.
         """
-        fetchers = _samples.sample_fetchers(self._pipeline, self._project(project_id), dataset_id)
+        fetchers = v2.sample_fetchers(self._pipeline, self._project(project_id), dataset_id)
         stream = stream_results(
             sample_ids,
             fetchers,
@@ -424,7 +422,7 @@ class ModelArtsClient:
         Raises `InvalidArgumentError` at the call for bad arguments; during the run, the first failed page's error
         after every sample before it (a malformed page: `ResponseValidationError` with its offset and path).
         """
-        return _samples.list_samples(
+        return v2.list_samples(
             self._pipeline,
             self._project(project_id),
             dataset_id,
@@ -458,7 +456,7 @@ class ModelArtsClient:
         flight when you leave early). `with_labels=True` asks for each dataset's labels too; `dataset_type`,
         `search_content`, `sort_by` and `order` go to the service as given.
         """
-        return _samples.list_datasets(
+        return v2.list_datasets(
             self._pipeline,
             self._project(project_id),
             dataset_type=dataset_type,
@@ -476,7 +474,7 @@ class ModelArtsClient:
 
         Raises `NotFoundError` naming the dataset when it does not exist (HTTP 400 `ModelArts.4352`).
         """
-        return await _samples.get_dataset(self._pipeline, self._project(project_id), dataset_id)
+        return await v2.get_dataset(self._pipeline, self._project(project_id), dataset_id)
 
     async def get_dataset_labels(
         self, *, dataset_id: str, version_id: str | None = None, project_id: str | None = None
@@ -485,7 +483,7 @@ class ModelArtsClient:
 
         Raises `NotFoundError` naming the dataset (or version) when it does not exist.
         """
-        return await _samples.get_dataset_labels(self._pipeline, self._project(project_id), dataset_id, version_id)
+        return await v2.get_dataset_labels(self._pipeline, self._project(project_id), dataset_id, version_id)
 
 
 def create_client(

@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 import attrs
 import httpx
 
+from ._bulk._pacing import Pacer
 from ._decode import decode_response
 from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, NotFoundError, RequestTimeoutError
-from ._pacing import Pacer
+from ._log import logger
 from ._redact import Redactor
 from ._retry import (
     RetryPolicy,
@@ -26,11 +27,10 @@ from ._retry import (
     log_attempt,
     log_giving_up,
     log_retry,
-    logger,
     plan_retry,
     request_id_of,
 )
-from ._sender import Sender
+from ._transport._sender import Sender
 
 __all__ = ["Lifecycle", "Pipeline", "Reply"]
 

@@ -27,18 +27,14 @@ from ._exceptions import (
     ServerError,
     TransportError,
 )
+from ._log import logger
 from ._service import never_retried
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_ATTEMPTS", "RetryPolicy", "log_attempt", "logger", "plan_retry"]
+__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_ATTEMPTS", "RetryPolicy", "log_attempt", "plan_retry"]
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_DEADLINE = 60.0
 RETRIED_STATUSES = frozenset({500, 502, 503, 504})
-
-#: The stdlib logger every log line of this library goes to. Quiet unless the application configures logging:
-#: retries are INFO (they are routine in a bulk run), giving up and run-wide throttling pauses are WARNING.
-logger = logging.getLogger("modelarts_async")
-logger.addHandler(logging.NullHandler())
 
 
 def _positive(name: str) -> Callable[[Any, Any, float], None]:

@@ -19,9 +19,9 @@ from urllib.parse import unquote
 
 from attrs import frozen
 
-from .._converter import unstructure_position
-from .._models import DetectionTag
 from .._signer import SDK_DATE_FORMAT, verify_request
+from .._v1._converter import unstructure_position
+from .._v1._models import DetectionTag
 from ._datasets import DatasetKind, FakeDataset, OffsetMode, check_offset_mode, generated_dataset, route_v2
 from ._reply import JSON_HEADERS, FakeReply, dumps, error_reply
 

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 import pytest
 
 from modelarts_async import BulkStats
-from modelarts_async._progress import Console, ConsoleHandler, Progress, capture_logging, release_logging, status_line
+from modelarts_async._cli._progress import (
+    Console,
+    ConsoleHandler,
+    Progress,
+    capture_logging,
+    release_logging,
+    status_line,
+)
 
 
 def test_status_line_shows_done_total_rate_eta_and_failures() -> None:

@@ -18,8 +18,8 @@ import aiolimiter
 import pytest
 from cli_run import PROJECT, connection, names_in, read_lines, run_cli
 
-from modelarts_async._cli import build_parser, check_args, dataset_table, main
-from modelarts_async._sample_models import Dataset
+from modelarts_async._cli._main import build_parser, check_args, dataset_table, main
+from modelarts_async._v2._models import Dataset
 from modelarts_async.testing import (
     DEMO_DATASET_ID,
     FakeModelArts,

@@ -14,7 +14,7 @@ import respx
 from pytest_httpx import HTTPXMock
 
 from modelarts_async import ModelArtsClient, NotFoundError
-from modelarts_async._mocking import httpx_is_mocked
+from modelarts_async._transport._mocking import httpx_is_mocked
 from modelarts_async.auth import AKSKAuth, IAMPasswordAuth, TokenAuth
 from modelarts_async.testing import FakeModelArts
 

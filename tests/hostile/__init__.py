@@ -1,7 +1,7 @@
 """Hostile loopback servers against every sender: the tests that pin issue 11 ("Hardening").
 
 Each wire test runs on the three senders (`senders.py`): aiohttp, httpx over the aiohttp pool, httpx over its own
-transport. Servers listen on 127.0.0.1 only (`servers.py`). By item of the issue:
+transport. Servers listen on 127.0.0.1 only (`support/servers.py`). By item of the issue:
 
     1, 4  test_secrets_never_reachable.py   no credential reachable from errors, chains, tracebacks, logs, results
     2     test_wire_errors_typed.py         wire faults are typed, retried, and carry no transport exception

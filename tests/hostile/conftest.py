@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from support.servers import HostileServer, running
 
 from hostile.senders import ALL_SENDERS, HTTPX_SENDERS, Waits
-from hostile.servers import HostileServer, running
 
 
 @pytest.fixture(params=ALL_SENDERS)

@@ -12,9 +12,9 @@ import gc
 import tracemalloc
 
 import pytest
+from support.servers import JOB, HostileServer, answer, compressed, gzipped
 
 from hostile.senders import make_client
-from hostile.servers import JOB, HostileServer, answer, compressed, gzipped
 from modelarts_async import ResponseValidationError
 
 CONCURRENT = 32

@@ -9,10 +9,10 @@ Nothing of this is retried: nothing was sent.
 from __future__ import annotations
 
 import pytest
+from support.servers import JOB, HostileServer
 
 from hostile.leaks import assert_no_secret
 from hostile.senders import Waits, make_client, user_auth
-from hostile.servers import JOB, HostileServer
 from modelarts_async import InvalidArgumentError, ModelArtsClient, RetryPolicy
 from modelarts_async._signer import verify_request
 from modelarts_async.auth import AKSKAuth, TokenAuth

@@ -11,9 +11,7 @@ import asyncio
 import time
 
 import pytest
-
-from hostile.senders import make_client
-from hostile.servers import (
+from support.servers import (
     JOB,
     Handler,
     HostileServer,
@@ -26,6 +24,8 @@ from hostile.servers import (
     trickle_body,
     trickle_headers,
 )
+
+from hostile.senders import make_client
 from modelarts_async import RateLimitError, RequestTimeoutError, RetryPolicy, ServerError
 
 DEADLINE = 1.0

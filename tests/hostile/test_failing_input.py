@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from support.servers import JOB, HostileServer, Request, answer, batch_answer, image_answer
 
 from hostile.senders import make_client
-from hostile.servers import JOB, HostileServer, Request, answer, batch_answer, image_answer
 from modelarts_async import ImageResult, ImageResultStream
 
 FETCHED = 30

@@ -9,9 +9,9 @@ import json
 from collections.abc import Callable
 
 import pytest
+from support.servers import JOB, Handler, HostileServer, Request, answer, close_mid_body, json_answer, raw, service
 
 from hostile.senders import Waits, iam_auth, make_client
-from hostile.servers import JOB, Handler, HostileServer, Request, answer, close_mid_body, json_answer, raw, service
 from modelarts_async import AuthenticationError, ModelArtsError, RateLimitError, RetryPolicy, ServerError
 from modelarts_async.auth import IAMPasswordAuth
 

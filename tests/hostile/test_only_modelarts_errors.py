@@ -18,10 +18,10 @@ from typing import Any, NamedTuple
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.servers import JOB, Handler, HostileServer, Request, answer, gzipped, head, raw
 
-import modelarts_async._pacing
+import modelarts_async._bulk._pacing
 from hostile.senders import make_client, user_auth
-from hostile.servers import JOB, Handler, HostileServer, Request, answer, gzipped, head, raw
 from modelarts_async import DetectionTag, InvalidArgumentError, ModelArtsClient, ModelArtsError, RetryPolicy
 from modelarts_async.auth import AKSKAuth
 from modelarts_async.testing import FakeModelArts, FakeReply, generated_sample_ids
@@ -394,7 +394,7 @@ BOUNDED = settings(
 def short_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     """A `Retry-After` pauses a whole bulk run, up to `MAX_PAUSE` (60 s), by design; drawn answers ask for that
     often, so the pause is cut here to keep each example short (how long a pause lasts is not what is tested)."""
-    monkeypatch.setattr(modelarts_async._pacing, "MAX_PAUSE", 0.05)
+    monkeypatch.setattr(modelarts_async._bulk._pacing, "MAX_PAUSE", 0.05)
 
 
 @BOUNDED

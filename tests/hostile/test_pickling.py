@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.servers import JOB, HostileServer, Request, answer, close_mid_body, json_answer
 
 import modelarts_async
 from hostile.senders import make_client
-from hostile.servers import JOB, HostileServer, Request, answer, close_mid_body, json_answer
 from modelarts_async import (
     APIError,
     AuthenticationError,

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from support.servers import JOB, Handler, HostileServer, Request, answer, running
 
 from hostile.senders import AIOHTTP, ALL_SENDERS, iam_auth, make_client, user_auth
-from hostile.servers import JOB, Handler, HostileServer, Request, answer, running
 from modelarts_async import ModelArtsClient, ModelArtsError
 from modelarts_async.auth import AKSKAuth, TokenAuth
 

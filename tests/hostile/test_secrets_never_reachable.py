@@ -18,10 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from hostile.leaks import assert_no_secret
-from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, Waits, iam_auth, make_client, user_auth
-from hostile.servers import (
+from support.servers import (
     JOB,
     Handler,
     HostileServer,
@@ -34,6 +31,9 @@ from hostile.servers import (
     running,
     service,
 )
+
+from hostile.leaks import assert_no_secret
+from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, Waits, iam_auth, make_client, user_auth
 from modelarts_async import ModelArtsClient, ModelArtsError, RetryPolicy
 from modelarts_async.auth import AKSKAuth, TokenAuth
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from support.servers import JOB, HostileServer
 
 from hostile.senders import make_client
-from hostile.servers import JOB, HostileServer
 from modelarts_async import InvalidArgumentError
 
 SURROGATE = "\udcff"

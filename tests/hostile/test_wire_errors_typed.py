@@ -8,9 +8,9 @@ import socket
 import struct
 
 import pytest
+from support.servers import JOB, Handler, HostileServer, Request, close_mid_body, head, raw, service
 
 from hostile.senders import Waits, make_client
-from hostile.servers import JOB, Handler, HostileServer, Request, close_mid_body, head, raw, service
 from modelarts_async import ModelArtsError, RequestTimeoutError, RetryPolicy, TransportError
 
 

@@ -1,0 +1,5 @@
+"""The `modelarts-async` command."""
+
+from ._main import main
+
+__all__ = ["main"]

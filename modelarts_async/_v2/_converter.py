@@ -1,0 +1,698 @@
+"""Turns the v2 dataset API's JSON (samples, datasets, labels) into models and back, exactly.
+
+`unstructure_sample(structure_sample(d, ...)) == d` for every answer `d` it accepts: keys that were absent stay
+absent, `null` stays `null`, `1` stays `1` (not `1.0`), unknown keys come back, and keys keep their order. Each
+model records the keys it was read from (`wire_keys`) for this; models you build yourself are written with every
+field that is not None.
+
+Typed fields are checked strictly (`"5"` is not an int, `true` is not an int), detection features must fit their
+documented shape, and NaN or Infinity (which Python's `json.loads` accepts but JSON forbids) is rejected anywhere
+in a sample, so what we write back is always valid JSON. Every problem is reported with its JSON path, e.g.
+`@ $.samples[3].labels[0].property["@modelarts:feature"]`; echoed values are cut to about 100 characters.
+
+Unlike `_v1/_converter.py` this walks the JSON by hand, from tables of the typed keys, rather than with cattrs:
+cattrs' generated hooks drop unknown keys and do not record which keys were present, which exactness needs; its
+paths quote mapping keys Python's way (`['@modelarts:feature']`); and without it a page of 100 samples with three
+labels each structures in about 2 ms (as long as `json.loads` of it takes), with nothing to import.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar
+
+from .._exceptions import ResponseValidationError
+from ._models import Dataset, DatasetLabel, FrozenDict, Sample, SampleLabel
+
+__all__ = [
+    "structure_dataset",
+    "structure_dataset_labels",
+    "structure_dataset_page",
+    "structure_sample",
+    "structure_sample_page",
+    "unstructure_dataset",
+    "unstructure_dataset_label",
+    "unstructure_sample",
+    "unstructure_sample_label",
+]
+
+_MAX_ECHO = 100
+_MAX_PROBLEMS = 10
+
+_SHAPE = "@modelarts:shape"
+_FEATURE = "@modelarts:feature"
+_SIZE = "@modelarts:size"
+
+
+class _Invalid(Exception):
+    """Problems found below some point of the JSON, as `(path, detail)` pairs.
+
+    Paths start relative (`""` is the value itself) and grow a segment at each level the error unwinds through, so
+    nothing is spent on paths while the JSON is fine.
+    """
+
+    def __init__(self, detail: str = "", problems: list[tuple[str, str]] | None = None) -> None:
+        self.problems = [("", detail)] if problems is None else problems
+
+    def below(self, segment: str) -> _Invalid:
+        self.problems = [(segment + path, detail) for path, detail in self.problems]
+        return self
+
+
+def _excerpt(value: Any) -> str:
+    """The value as JSON for a message, cut to about `_MAX_ECHO` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except ValueError:  # a circular structure: not JSON, and never from json.loads
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 1] + "…"
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, list | tuple | Mapping):
+        return _json_kind(value)
+    return f"{_json_kind(value)} ({_excerpt(value)})"
+
+
+def _member(key: str) -> str:
+    """`.labels` for a short plain name, `["@modelarts:shape"]` for any other key (cut if huge)."""
+    if len(key) <= _MAX_ECHO and key.isidentifier() and key.isascii():
+        return f".{key}"
+    return f"[{_excerpt(key)}]"
+
+
+# Typed scalar fields: each check returns the value unchanged (None is allowed: the field is optional) or raises.
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise _Invalid(f"expected a string, got {_got(value)}")
+
+
+def _required_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid(f"expected a string, got {_got(value)}")
+
+
+def _int(value: Any) -> int | None:
+    if value is None or type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise _Invalid(f"expected an integer, got {_got(value)}")
+
+
+def _number(value: Any) -> int | float | None:
+    return None if value is None else _coordinate(value)
+
+
+def _coordinate(value: Any) -> int | float:
+    if type(value) is int:
+        return value
+    if type(value) is float or (isinstance(value, int | float) and not isinstance(value, bool)):
+        if math.isfinite(value):
+            return value
+        raise _Invalid(f"expected a finite number, got {_excerpt(value)} (not valid JSON)")
+    raise _Invalid(f"expected a number, got {_got(value)}")
+
+
+def _freeze(value: Any) -> Any:
+    """A read-only copy of any JSON value (see `freeze_json`), refusing NaN, Infinity and non-JSON values."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        raise _Invalid(f"expected a finite number, got {_excerpt(value)} (not valid JSON)")
+    if kind is dict or isinstance(value, Mapping):
+        return _freeze_object(value)
+    if kind is list or isinstance(value, list | tuple):
+        out = []
+        for index, item in enumerate(value):
+            try:
+                out.append(_freeze(item))
+            except _Invalid as invalid:
+                raise invalid.below(f"[{index}]") from None
+        return tuple(out)
+    # Subclasses (never from json.loads) are kept as their plain type.
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _freeze(float(value))
+    raise _Invalid(f"expected a JSON value, got {_got(value)}")
+
+
+def _freeze_object(value: Any) -> FrozenDict:
+    if type(value) is not dict and not isinstance(value, Mapping):
+        raise _Invalid(f"expected an object, got {_got(value)}")
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise _Invalid(f"expected string keys, got {_got(key)}")
+        try:
+            out[key] = _freeze(item)
+        except _Invalid as invalid:
+            raise invalid.below(_member(key)) from None
+    return FrozenDict(out)
+
+
+def _freeze_objects(value: Any) -> tuple[FrozenDict, ...]:
+    if not isinstance(value, list | tuple):
+        raise _Invalid(f"expected an array of objects, got {_got(value)}")
+    out = []
+    for index, item in enumerate(value):
+        try:
+            out.append(_freeze_object(item))
+        except _Invalid as invalid:
+            raise invalid.below(f"[{index}]") from None
+    return tuple(out)
+
+
+# Detection features, per documented shape. Unknown shapes are kept without a check (but still frozen).
+
+#: (fewest, most) points for the shapes written as `[[x, y], ...]`.
+_POINT_COUNTS: dict[str, tuple[int, int | None]] = {
+    "bndbox": (2, 2),
+    "line": (2, 2),
+    "dashed": (2, 2),
+    "polygon": (3, None),
+    "polyline": (2, None),
+}
+_FORMS = {
+    "bndbox": "[[xmin, ymin], [xmax, ymax]]",
+    "line": "[[x1, y1], [x2, y2]]",
+    "dashed": "[[x1, y1], [x2, y2]]",
+    "polygon": "[[x, y], ...] with at least 3 points",
+    "polyline": "[[x, y], ...] with at least 2 points",
+    "circle": "[[cx, cy], [r]] or [cx, cy, r]",
+    "point": "[[x, y]] or [x, y]",
+}
+
+
+def _numbers(value: Any, count: int, form: str) -> tuple[int | float, ...]:
+    """Exactly `count` finite numbers, or `_Invalid` naming `form` (or the index of the first bad number)."""
+    if not isinstance(value, list | tuple) or len(value) != count:
+        raise _Invalid(f"expected {form}, got {_excerpt(value)}")
+    out = []
+    for index, item in enumerate(value):
+        try:
+            out.append(_coordinate(item))
+        except _Invalid as invalid:
+            raise invalid.below(f"[{index}]") from None
+    return tuple(out)
+
+
+def _numbers_at(value: Any, index: int, count: int, form: str) -> tuple[int | float, ...]:
+    try:
+        return _numbers(value[index], count, form)
+    except _Invalid as invalid:
+        raise invalid.below(f"[{index}]") from None
+
+
+def _point_list(value: Any) -> tuple[tuple[int | float, ...], ...]:
+    """`[[x, y], ...]` as tuples; plain int and finite float pairs take the fast path, the rest `_numbers`."""
+    out: list[tuple[int | float, ...]] = []
+    for index, point in enumerate(value):
+        if type(point) is list and len(point) == 2:
+            x, y = point
+            kx, ky = type(x), type(y)
+            if (kx is int or (kx is float and x - x == 0.0)) and (ky is int or (ky is float and y - y == 0.0)):
+                out.append((x, y))
+                continue
+        out.append(_numbers_at(value, index, 2, "a point [x, y]"))
+    return tuple(out)
+
+
+def _feature(shape: str, value: Any) -> Any:
+    """The frozen feature of a known `shape`, or `_Invalid` saying which documented form it misses."""
+    form = _FORMS[shape]
+    if not isinstance(value, list | tuple):
+        raise _Invalid(f"a {shape} needs {form}, got {_got(value)}")
+    nested = bool(value) and isinstance(value[0], list | tuple)
+    counts = _POINT_COUNTS.get(shape)
+    if counts is not None:
+        fewest, most = counts
+        if nested and fewest <= len(value) and (most is None or len(value) <= most):
+            return _point_list(value)
+    elif shape == "point":
+        if nested and len(value) == 1:
+            return _point_list(value)
+        if not nested and len(value) == 2:
+            return _numbers(value, 2, form)
+    elif nested and len(value) == 2:  # circle
+        return _numbers_at(value, 0, 2, "a centre [cx, cy]"), _numbers_at(value, 1, 1, "a radius [r]")
+    elif not nested and len(value) == 3:
+        return _numbers(value, 3, form)
+    raise _Invalid(f"a {shape} needs {form}, got {_excerpt(value)}")
+
+
+def _label_property(value: Any) -> FrozenDict:
+    """The label's `property`, with `@modelarts:feature` checked against `@modelarts:shape` when it is known."""
+    if type(value) is not dict and not isinstance(value, Mapping):
+        raise _Invalid(f"expected an object, got {_got(value)}")
+    shape = value.get(_SHAPE)
+    if shape not in _FORMS:
+        if shape is not None and not isinstance(shape, str):
+            raise _Invalid(f"expected a string, got {_got(shape)}").below(_member(_SHAPE))
+        return _freeze_object(value)
+    if _FEATURE not in value:
+        raise _Invalid(f"required for a {shape}, which needs {_FORMS[shape]}").below(_member(_FEATURE))
+    out = {}
+    for key, item in value.items():
+        try:
+            out[key] = _feature(shape, item) if key == _FEATURE else _freeze(item)
+        except _Invalid as invalid:
+            raise invalid.below(_member(key)) from None
+    return FrozenDict(out)
+
+
+def _metadata(value: Any) -> FrozenDict:
+    """The sample's `metadata`; `@modelarts:size` must be `[width, height]` or `[width, height, depth]`."""
+    metadata = _freeze_object(value)
+    size = metadata.get(_SIZE)
+    if size is not None:
+        where = _member(_SIZE)
+        if not isinstance(size, tuple) or len(size) not in (2, 3):
+            detail = f"expected [width, height] or [width, height, depth], got {_excerpt(size)}"
+            raise _Invalid(detail).below(where)
+        for index, item in enumerate(size):
+            if type(item) is not int:
+                raise _Invalid(f"expected an integer, got {_got(item)}").below(f"{where}[{index}]")
+    return metadata
+
+
+# Objects: a table of typed keys per model; every other key goes to `extra`.
+
+_Check = Callable[[Any], Any]
+_Model = TypeVar("_Model", Sample, SampleLabel, Dataset, DatasetLabel)
+
+
+def _structure_object(
+    model: type[_Model], checks: Mapping[str, _Check], data: Any, required: str | None = None, fill: Any = None
+) -> _Model:
+    """Check `data` against `checks`, put every other key in `extra`, and report every problem at once.
+
+    `required` names a key that must be there, unless `fill` (the requested id) can stand in for it.
+    """
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise _Invalid(f"expected an object, got {_got(data)}")
+    problems: list[tuple[str, str]] = []
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        try:
+            check = checks.get(key)
+            if check is not None:
+                values[key] = check(value)
+            elif type(key) is str:
+                extra[key] = _freeze(value)
+            else:
+                raise _Invalid(f"expected string keys, got {_got(key)}")
+        except _Invalid as invalid:
+            problems.extend(invalid.below(_member(str(key))).problems)
+    if required is not None and required not in data:
+        if fill is None:
+            problems.append((_member(required), "required field missing"))
+        else:
+            values[required] = fill
+    if problems:
+        raise _Invalid(problems=problems)
+    return model(**values, extra=FrozenDict(extra), wire_keys=tuple(data))
+
+
+def _each(structure_item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A check for an array of objects, reporting every bad item with its index."""
+
+    def structure_list(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _Invalid(f"expected an array, got {_got(value)}")
+        out, problems = [], []
+        for index, item in enumerate(value):
+            try:
+                out.append(structure_item(item))
+            except _Invalid as invalid:
+                problems.extend(invalid.below(f"[{index}]").problems)
+        if problems:
+            raise _Invalid(problems=problems)
+        return tuple(out)
+
+    return structure_list
+
+
+_SAMPLE_LABEL_CHECKS: dict[str, _Check] = {
+    "name": _str,
+    "type": _int,
+    "id": _str,
+    "score": _number,
+    "annotated_by": _str,
+    "property": _label_property,
+}
+
+
+def _sample_label(data: Any) -> SampleLabel:
+    return _structure_object(SampleLabel, _SAMPLE_LABEL_CHECKS, data)
+
+
+_SAMPLE_CHECKS: dict[str, _Check] = {
+    "sample_id": _required_str,
+    "sample_type": _int,
+    "labels": _each(_sample_label),
+    "metadata": _metadata,
+    "sample_status": _str,
+    "source": _str,
+    "preview": _str,
+    "sample_time": _int,
+    "sample_name": _str,
+    "sample_dir": _str,
+    "sample_size": _int,
+    "annotated_by": _str,
+}
+
+
+def _sample(data: Any, requested_sample_id: str | None = None) -> Sample:
+    return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id)
+
+
+_DATASET_LABEL_CHECKS: dict[str, _Check] = {
+    "name": _str,
+    "type": _int,
+    "property": _freeze_object,
+    "attributes": _freeze_objects,
+}
+
+
+def _dataset_label(data: Any) -> DatasetLabel:
+    return _structure_object(DatasetLabel, _DATASET_LABEL_CHECKS, data)
+
+
+_DATASET_CHECKS: dict[str, _Check] = {
+    "dataset_id": _required_str,
+    "dataset_name": _str,
+    "dataset_type": _int,
+    "description": _str,
+    "status": _int,
+    "total_sample_count": _int,
+    "annotated_sample_count": _int,
+    "create_time": _int,
+    "update_time": _int,
+    "current_version_id": _str,
+    "labels": _each(_dataset_label),
+}
+
+
+def _dataset(data: Any, requested_dataset_id: str | None = None) -> Dataset:
+    return _structure_object(Dataset, _DATASET_CHECKS, data, "dataset_id", requested_dataset_id)
+
+
+# Public entry points: problems become one ResponseValidationError.
+
+
+def _raise(
+    what: str, invalid: _Invalid, status_code: int | None, request_id: str | None, offset: int | None = None
+) -> NoReturn:
+    at = "" if offset is None else f" at offset {offset}"
+    problems = [f"{detail} @ {path}" for path, detail in invalid.problems[:_MAX_PROBLEMS]]
+    if len(invalid.problems) > _MAX_PROBLEMS:
+        problems.append(f"and {len(invalid.problems) - _MAX_PROBLEMS} more")
+    raise ResponseValidationError(
+        f"the {what}{at} does not have the documented shape: " + "; ".join(problems),
+        status_code=status_code,
+        request_id=request_id,
+    ) from None
+
+
+def _id_for_message(value: str) -> str:
+    return repr(value) if len(value) <= _MAX_ECHO else repr(value[: _MAX_ECHO - 1] + "…")
+
+
+def _answer_for(kind: str, data: Any, id_key: str, requested_id: str | None) -> str:
+    given = data.get(id_key) if isinstance(data, Mapping) else None
+    named = given if isinstance(given, str) else requested_id
+    return "answer" if named is None else f"answer for {kind} {_id_for_message(named)}"
+
+
+def structure_sample(
+    data: Any,
+    *,
+    requested_sample_id: str | None,
+    status_code: int | None = None,
+    request_id: str | None = None,
+    path: str = "$",
+) -> Sample:
+    """Build a `Sample` from one decoded answer; when it lacks `sample_id`, the requested one is used.
+
+    Raises `ResponseValidationError` naming the sample and every field that does not have the documented shape;
+    `path` is where `data` sits in a larger answer, for those messages.
+    """
+    try:
+        return _sample(data, requested_sample_id)
+    except _Invalid as invalid:
+        what = _answer_for("sample", data, "sample_id", requested_sample_id)
+        _raise(what, invalid.below(path), status_code, request_id)
+
+
+def _page(
+    data: Any, count_key: str, items_key: str, structure_item: Callable[[Any], Any], id_key: str, noun: str
+) -> tuple[int | None, list[Any]]:
+    """`(count, items)` of a list answer; a missing item list is an error (it is not an empty page: a pager that
+    took it for one would stop early and silently lose the rest). Problems name their `noun` by its `id_key`."""
+    if not isinstance(data, Mapping):
+        raise _Invalid(f"expected an object, got {_got(data)}").below("$")
+    problems: list[tuple[str, str]] = []
+    count = None
+    try:
+        count = _int(data.get(count_key))
+    except _Invalid as invalid:
+        problems.extend(invalid.below(f"$.{count_key}").problems)
+    items = data.get(items_key)
+    out = []
+    if not isinstance(items, list | tuple):
+        got = "nothing" if items_key not in data else _got(items)
+        problems.append((f"$.{items_key}", f"expected an array, got {got}"))
+    else:
+        for index, item in enumerate(items):
+            try:
+                out.append(structure_item(item))
+            except _Invalid as invalid:
+                item_id = item.get(id_key) if isinstance(item, Mapping) else None
+                named = f"{noun} {_id_for_message(item_id)}: " if isinstance(item_id, str) else ""
+                problems.extend(
+                    (path, named + detail) for path, detail in invalid.below(f"$.{items_key}[{index}]").problems
+                )
+    if problems:
+        raise _Invalid(problems=problems)
+    return count, out
+
+
+def structure_sample_page(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, offset: int | None = None
+) -> tuple[int | None, list[Sample]]:
+    """`(sample_count, samples)` from a sample list answer `{"sample_count": ..., "samples": [...]}`.
+
+    `sample_count` is None when the answer leaves it out. Raises `ResponseValidationError` naming every bad
+    field by its path (`$.samples[3].labels[0].property["@modelarts:feature"]`) and the page's `offset`, if given.
+    """
+    try:
+        return _page(data, "sample_count", "samples", _sample, "sample_id", "sample")
+    except _Invalid as invalid:
+        _raise("sample page", invalid, status_code, request_id, offset)
+
+
+def structure_dataset(
+    data: Any,
+    *,
+    requested_dataset_id: str | None = None,
+    status_code: int | None = None,
+    request_id: str | None = None,
+) -> Dataset:
+    """Build a `Dataset` from one decoded answer; when it lacks `dataset_id`, the requested one is used.
+
+    Raises `ResponseValidationError` naming every field that does not have the documented shape.
+    """
+    try:
+        return _dataset(data, requested_dataset_id)
+    except _Invalid as invalid:
+        what = _answer_for("dataset", data, "dataset_id", requested_dataset_id)
+        _raise(what, invalid.below("$"), status_code, request_id)
+
+
+def structure_dataset_page(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, offset: int | None = None
+) -> tuple[int | None, list[Dataset]]:
+    """`(total_number, datasets)` from a dataset list answer `{"total_number": ..., "datasets": [...]}`.
+
+    Raises `ResponseValidationError` naming every bad field by its path and the page's `offset`, if given.
+    """
+    try:
+        return _page(data, "total_number", "datasets", _dataset, "dataset_id", "dataset")
+    except _Invalid as invalid:
+        _raise("dataset page", invalid, status_code, request_id, offset)
+
+
+def structure_dataset_labels(
+    data: Any, *, status_code: int | None = None, request_id: str | None = None, offset: int | None = None
+) -> tuple[int | None, list[DatasetLabel]]:
+    """`(total_number, labels)` from a dataset's label list `{"total_number": ..., "labels": [...]}`.
+
+    The label list takes `offset` and `limit`, so it is a page like the others: `total_number` says how many
+    labels there are in all (None when the answer leaves it out).
+    """
+    try:
+        return _page(data, "total_number", "labels", _dataset_label, "name", "label")
+    except _Invalid as invalid:
+        _raise("label page", invalid, status_code, request_id, offset)
+
+
+# Unstructure: the wire keys in their order, then whatever was added since (typed fields that are set, then extra).
+
+
+def _thaw(value: Any) -> Any:
+    """A frozen JSON value as plain dicts and lists again."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is tuple or kind is list:
+        return [_thaw(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_thaw(item) for item in value]
+    return value
+
+
+_EMPTY = ((), FrozenDict())
+
+
+def _unstructure_object(
+    obj: Sample | SampleLabel | Dataset | DatasetLabel,
+    fields: tuple[str, ...],
+    write: Mapping[str, Callable[[Any], Any]],
+    filled: str | None = None,
+) -> dict[str, Any]:
+    """The wire keys in their order, then typed fields set since (`attrs.evolve`), then keys added to `extra`.
+
+    `filled` names the required id that `structure_*` fills in from the request when the answer lacks it: it is
+    left out again when it was not on the wire.
+    """
+    extra = obj.extra
+    out: dict[str, Any] = {}
+    wire_keys = obj.wire_keys
+    typed = write.keys()
+    if wire_keys is not None:
+        for key in wire_keys:
+            if key in typed:
+                out[key] = write[key](getattr(obj, key))
+            elif key in extra:
+                out[key] = _thaw(extra[key])
+    for key in fields:
+        if key not in out:
+            value = getattr(obj, key)
+            if wire_keys is None:
+                if value is not None:
+                    out[key] = write[key](value)
+            # Absent from the wire: written once it holds something (None, () and {} read as "absent").
+            elif key != filled and value is not None and value not in _EMPTY:
+                out[key] = write[key](value)
+    for key, value in extra.items():
+        if key not in out and key not in typed:
+            out[key] = _thaw(value)
+    return out
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _write_labels(labels: tuple[SampleLabel, ...]) -> list[dict[str, Any]]:
+    return [unstructure_sample_label(label) for label in labels]
+
+
+def _write_dataset_labels(labels: tuple[DatasetLabel, ...]) -> list[dict[str, Any]]:
+    return [unstructure_dataset_label(label) for label in labels]
+
+
+def _writers(fields: tuple[str, ...], **special: Callable[[Any], Any]) -> dict[str, Callable[[Any], Any]]:
+    return {key: special.get(key, _same) for key in fields}
+
+
+_SAMPLE_LABEL_FIELDS = ("name", "type", "id", "score", "annotated_by", "property")
+_SAMPLE_LABEL_WRITERS = _writers(_SAMPLE_LABEL_FIELDS, property=_thaw)
+_SAMPLE_FIELDS = (
+    "sample_id",
+    "sample_type",
+    "labels",
+    "metadata",
+    "sample_status",
+    "source",
+    "preview",
+    "sample_time",
+    "sample_name",
+    "sample_dir",
+    "sample_size",
+    "annotated_by",
+)
+_SAMPLE_WRITERS = _writers(_SAMPLE_FIELDS, labels=_write_labels, metadata=_thaw)
+_DATASET_LABEL_FIELDS = ("name", "type", "property", "attributes")
+_DATASET_LABEL_WRITERS = _writers(_DATASET_LABEL_FIELDS, property=_thaw, attributes=_thaw)
+_DATASET_FIELDS = (
+    "dataset_id",
+    "dataset_name",
+    "dataset_type",
+    "description",
+    "status",
+    "total_sample_count",
+    "annotated_sample_count",
+    "create_time",
+    "update_time",
+    "current_version_id",
+    "labels",
+)
+_DATASET_WRITERS = _writers(_DATASET_FIELDS, labels=_write_dataset_labels)
+
+
+def unstructure_sample_label(label: SampleLabel) -> dict[str, Any]:
+    """The wire object for one sample label (see `unstructure_sample`)."""
+    return _unstructure_object(label, _SAMPLE_LABEL_FIELDS, _SAMPLE_LABEL_WRITERS)
+
+
+def unstructure_sample(sample: Sample) -> dict[str, Any]:
+    """The service's JSON for `sample` again: for a sample read by `structure_sample`, equal to what was read.
+
+    For a sample you build (or change with `attrs.evolve`), fields that are None are left out; keys in `extra`
+    that name a typed field are ignored (the typed field is the truth).
+    """
+    return _unstructure_object(sample, _SAMPLE_FIELDS, _SAMPLE_WRITERS, filled="sample_id")
+
+
+def unstructure_dataset_label(label: DatasetLabel) -> dict[str, Any]:
+    """The wire object for one dataset label (see `unstructure_dataset`)."""
+    return _unstructure_object(label, _DATASET_LABEL_FIELDS, _DATASET_LABEL_WRITERS)
+
+
+def unstructure_dataset(dataset: Dataset) -> dict[str, Any]:
+    """The service's JSON for `dataset` again: for a dataset read by `structure_dataset`, equal to what was read.
+
+    For a dataset you build, fields that are None are left out.
+    """
+    return _unstructure_object(dataset, _DATASET_FIELDS, _DATASET_WRITERS, filled="dataset_id")
