@@ -175,7 +175,7 @@ class TokenAuth(httpx.Auth):
     def direct_headers(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> list[tuple[str, str]]:
-        """`X-Auth-Token`, for the aiohttp sender (`_transport/_aiohttp.py`), which calls this instead of `auth_flow`."""
+        """`X-Auth-Token`, for the aiohttp sender (`_transport/_aiohttp.py`), which calls this, not `auth_flow`."""
         return [("X-Auth-Token", self._token)]
 
     _direct_auth_flow = auth_flow
