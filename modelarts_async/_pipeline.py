@@ -1,8 +1,11 @@
-"""The one way a call reaches the service: pacing → attempt (sender) → decode, retried as `RetryPolicy` allows.
+"""The one way a call reaches the service: pacing → attempt (sender) → decode → structure, retried as `RetryPolicy`
+allows.
 
-Data flows one way: a path (`_paths`) → `Pipeline.call` → a `Sender` (auth, transport, capped body) →
-`decode_response` → a JSON object the caller structures into a model. Everything here is the same for both
-senders and both API families, so a fix made here is made once.
+Data flows one way: a path (`_paths`) → `Pipeline.fetch` → `Pipeline.call` → a `Sender` (auth, transport, capped
+body) → `decode_response` → a JSON object → the caller's converter → a model. Everything here is the same for both
+senders and both API families, so a fix made here is made once. In particular every error a call can end with,
+from the wire or from the converter, leaves `fetch` through `Redactor.scrub`: a server that echoes a credential
+into any field cannot put it into a message, whichever part of the library noticed the field was wrong.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import asyncio
 import json
 import logging
 import math
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 import httpx
@@ -33,6 +37,9 @@ from ._retry import (
 from ._transport._sender import Sender
 
 __all__ = ["Lifecycle", "Pipeline", "Reply"]
+
+_Value = TypeVar("_Value")
+_Key = TypeVar("_Key")
 
 #: The shortest timeout an attempt is given when the call's deadline is nearly spent (0 would mean "no timeout").
 _MIN_ATTEMPT_TIMEOUT = 0.001
@@ -91,6 +98,32 @@ class Pipeline:
     def evolve(self, *, retry: RetryPolicy | None = None, timeout: httpx.Timeout | None = None) -> Pipeline:
         """A copy with other retry or timeout settings, over the same sender and lifecycle."""
         return attrs.evolve(self, retry=retry or self.retry, timeout=timeout or self.timeout)
+
+    async def fetch(
+        self,
+        method: str,
+        path: str,
+        structure: Callable[[Reply], _Value],
+        *,
+        json_body: Any = None,
+        pacer: Pacer | None = None,
+        project_id: str | None = None,
+    ) -> _Value:
+        """Send a call (see `call`) and `structure` its answer into a value; what either raises is scrubbed.
+
+        This is where every public call turns an answer into a model, so a converter that quotes a wrong value
+        (which the server may have copied from the request's headers) cannot leak a credential.
+        """
+        reply = await self.call(method, path, json_body=json_body, pacer=pacer, project_id=project_id)
+        try:
+            return structure(reply)
+        except ModelArtsError as error:
+            raise self.redactor.scrub(error) from None
+
+    def scrub_outcomes(self, outcomes: Mapping[_Key, _Value | ModelArtsError]) -> dict[_Key, _Value | ModelArtsError]:
+        """`outcomes` (a batch answer's value or error per key) with every error through the same scrub as `fetch`."""
+        scrub = self.redactor.scrub
+        return {key: scrub(item) if isinstance(item, ModelArtsError) else item for key, item in outcomes.items()}
 
     async def call(
         self,

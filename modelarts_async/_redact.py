@@ -1,9 +1,11 @@
 """Redaction by value: the client knows its own secrets, so it removes them from errors whatever the echo format.
 
 A gateway may echo a credential back in an error body as a header line, as JSON, as a Python dict or inside a
-canonical request; a transport may quote it in its own exception. Every error leaving the pipeline passes
-`Redactor.scrub`, which replaces each known secret (and its JSON-, repr- and URL-escaped forms) with `***`, and
-drops the exception chain, whose transport exceptions carry the request with its headers.
+canonical request; a transport may quote it in its own exception; a 200 answer may copy it into a field of the
+wrong type, which the converter then quotes. Every error leaving a call passes `Redactor.scrub` once, in
+`Pipeline.fetch`, whether the wire or the converter raised it: it replaces each known secret (and its JSON-, repr-
+and URL-escaped forms) with `***`, and drops the exception chain, whose transport exceptions carry the request with
+its headers.
 """
 
 from __future__ import annotations
@@ -50,16 +52,19 @@ class Redactor:
         return text
 
     def scrub(self, error: ModelArtsError) -> ModelArtsError:
-        """Redact `error`'s message and text attributes in place, and cut its chain (its carriers hold headers)."""
+        """Redact `error`'s message, text attributes (`error_msg`, `request_id`, ...) and notes in place, and cut its
+        chain (its carriers hold headers). Scrubbing twice changes nothing more."""
         error.__cause__ = None
         error.__context__ = None
         error.__suppress_context__ = True
         if self._secrets():
             error.args = tuple(self.redact(arg) if isinstance(arg, str) else arg for arg in error.args)
-            for name in ("error_msg", "body_excerpt"):
-                value = getattr(error, name, None)
+            for name, value in vars(error).items():
                 if isinstance(value, str):
                     setattr(error, name, self.redact(value))
+            notes = getattr(error, "__notes__", None)
+            if isinstance(notes, list):
+                error.__notes__ = [self.redact(note) if isinstance(note, str) else note for note in notes]
         return error
 
 

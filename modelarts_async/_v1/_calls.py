@@ -39,10 +39,13 @@ async def get_image_info(
 ) -> ImageInfo:
     """`GET .../images/{image_id}/tags` structured into an `ImageInfo`."""
     path = image_tags_path(project_id, data_annotation_id, image_id)
-    reply = await pipeline.call("GET", path, pacer=pacer, project_id=project_id)
-    return structure_image_info(
-        reply.data, requested_image_id=image_id, status_code=reply.status_code, request_id=reply.request_id
-    )
+
+    def structure(reply: Reply) -> ImageInfo:
+        return structure_image_info(
+            reply.data, requested_image_id=image_id, status_code=reply.status_code, request_id=reply.request_id
+        )
+
+    return await pipeline.fetch("GET", path, structure, pacer=pacer, project_id=project_id)
 
 
 async def get_image_info_by_ids(
@@ -57,7 +60,11 @@ async def get_image_info_by_ids(
     path = batch_tags_path(project_id, data_annotation_id)
     if not ids:
         return []
-    reply = await pipeline.call("POST", path, json_body={"image_id": ids}, project_id=project_id)
+    return await pipeline.fetch("POST", path, _all_infos, json_body={"image_id": ids}, project_id=project_id)
+
+
+def _all_infos(reply: Reply) -> list[ImageInfo]:
+    """Every item of a batch answer as an `ImageInfo`; raises the first malformed item's error."""
     infos = []
     for _, item in structure_images_tags(reply.data, status_code=reply.status_code, request_id=reply.request_id):
         if isinstance(item, ResponseValidationError):
@@ -69,8 +76,21 @@ async def get_image_info_by_ids(
 async def fetch_image_batch(
     pipeline: Pipeline, project_id: str, path: str, image_ids: list[str], pacer: Pacer | None
 ) -> dict[str, ImageInfo | ModelArtsError]:
-    """One batch call; every id gets an outcome: its info, its item's error, or `NotFoundError` when absent."""
-    reply = await pipeline.call("POST", path, json_body={"image_id": image_ids}, pacer=pacer, project_id=project_id)
+    """One batch call; every id gets an outcome: its info, its item's error, or `NotFoundError` when absent.
+
+    The errors are scrubbed like a raised one (`Pipeline.scrub_outcomes`): they reach the user as results.
+    """
+
+    def outcomes(reply: Reply) -> dict[str, ImageInfo | ModelArtsError]:
+        return _outcomes(reply, image_ids)
+
+    found = await pipeline.fetch(
+        "POST", path, outcomes, json_body={"image_id": image_ids}, pacer=pacer, project_id=project_id
+    )
+    return pipeline.scrub_outcomes(found)
+
+
+def _outcomes(reply: Reply, image_ids: list[str]) -> dict[str, ImageInfo | ModelArtsError]:
     items = structure_images_tags(reply.data, status_code=reply.status_code, request_id=reply.request_id)
     found: dict[str, ImageInfo | ModelArtsError] = {}
     unattributed: ResponseValidationError | None = None

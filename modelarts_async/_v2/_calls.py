@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 from .._bulk._pacing import Pacer, RatePacer
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 QueryValue = str | int | bool | None
+_Value = TypeVar("_Value")
 Order = Literal["asc", "desc"]
 
 _STABLE_HINT = "For a stable snapshot, list a published version: list_samples(..., version_id=...)"
@@ -144,16 +145,18 @@ def _subject(
 async def _call(
     pipeline: Pipeline,
     target: str,
+    structure: Callable[[Reply], _Value],
     project_id: str,
     dataset_id: str | None,
     *,
     pacer: Pacer | None = None,
     sample_id: str | None = None,
     version_id: str | None = None,
-) -> Reply:
-    """`GET target`; a not-found error names the dataset, sample or version the call asked for."""
+) -> _Value:
+    """`GET target` and `structure` the answer (`Pipeline.fetch`: every error is scrubbed of credentials); a
+    not-found error names the dataset, sample or version the call asked for."""
     try:
-        return await pipeline.call("GET", target, pacer=pacer, project_id=project_id)
+        return await pipeline.fetch("GET", target, structure, pacer=pacer, project_id=project_id)
     except NotFoundError as error:
         if dataset_id is None:
             raise
@@ -195,10 +198,13 @@ async def get_sample(
 ) -> Sample:
     """`GET .../datasets/{dataset_id}/data-annotations/samples/{sample_id}` structured into a `Sample`."""
     path = sample_path(project_id, dataset_id, sample_id)
-    reply = await _call(pipeline, path, project_id, dataset_id, pacer=pacer, sample_id=sample_id)
-    return structure_sample(
-        reply.data, requested_sample_id=sample_id, status_code=reply.status_code, request_id=reply.request_id
-    )
+
+    def structure(reply: Reply) -> Sample:
+        return structure_sample(
+            reply.data, requested_sample_id=sample_id, status_code=reply.status_code, request_id=reply.request_id
+        )
+
+    return await _call(pipeline, path, structure, project_id, dataset_id, pacer=pacer, sample_id=sample_id)
 
 
 def sample_fetchers(pipeline: Pipeline, project_id: str, dataset_id: str) -> Fetchers[Sample, SampleResult]:
@@ -257,10 +263,13 @@ def list_samples(
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[Sample]]:
         target = path + query_string({**filters, "offset": offset, "limit": limit})
-        reply = await _call(pipeline, target, project_id, dataset_id, pacer=pacer, version_id=version_id)
-        return structure_sample_page(
-            reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
-        )
+
+        def structure(reply: Reply) -> tuple[int | None, list[Sample]]:
+            return structure_sample_page(
+                reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
+            )
+
+        return await _call(pipeline, target, structure, project_id, dataset_id, pacer=pacer, version_id=version_id)
 
     what = f"samples of dataset {dataset_id!r}" + ("" if version_id is None else f" (version {version_id!r})")
     return SampleListing(
@@ -301,10 +310,13 @@ def list_datasets(
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[Dataset]]:
         target = path + query_string({**filters, "offset": offset, "limit": limit})
-        reply = await _call(pipeline, target, project_id, None)
-        return structure_dataset_page(
-            reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
-        )
+
+        def structure(reply: Reply) -> tuple[int | None, list[Dataset]]:
+            return structure_dataset_page(
+                reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
+            )
+
+        return await _call(pipeline, target, structure, project_id, None)
 
     return DatasetListing(
         fetch,
@@ -319,10 +331,13 @@ def list_datasets(
 
 async def get_dataset(pipeline: Pipeline, project_id: str, dataset_id: str) -> Dataset:
     """`GET /v2/{project_id}/datasets/{dataset_id}` structured into a `Dataset`."""
-    reply = await _call(pipeline, dataset_path(project_id, dataset_id), project_id, dataset_id)
-    return structure_dataset(
-        reply.data, requested_dataset_id=dataset_id, status_code=reply.status_code, request_id=reply.request_id
-    )
+
+    def structure(reply: Reply) -> Dataset:
+        return structure_dataset(
+            reply.data, requested_dataset_id=dataset_id, status_code=reply.status_code, request_id=reply.request_id
+        )
+
+    return await _call(pipeline, dataset_path(project_id, dataset_id), structure, project_id, dataset_id)
 
 
 async def get_dataset_labels(
@@ -332,17 +347,16 @@ async def get_dataset_labels(
     path = dataset_labels_path(project_id, dataset_id)
     version_id = _optional_str("version_id", version_id)
     params: dict[str, QueryValue] = {"version_id": version_id}
-    reply = await _call(pipeline, path + query_string(params), project_id, dataset_id, version_id=version_id)
-    total, labels = structure_dataset_labels(reply.data, status_code=reply.status_code, request_id=reply.request_id)
+    first = _label_page(None)
+    total, labels = await _call(
+        pipeline, path + query_string(params), first, project_id, dataset_id, version_id=version_id
+    )
     if total is None or total <= len(labels):
         return tuple(labels)
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[DatasetLabel]]:
         target = path + query_string({**params, "offset": offset, "limit": limit})
-        reply = await _call(pipeline, target, project_id, dataset_id, version_id=version_id)
-        return structure_dataset_labels(
-            reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
-        )
+        return await _call(pipeline, target, _label_page(offset), project_id, dataset_id, version_id=version_id)
 
     paged: FetchPage[DatasetLabel] = fetch
     async with Listing(
@@ -355,3 +369,14 @@ async def get_dataset_labels(
         on_start=lambda: None,
     ) as listing:
         return tuple([label async for label in listing])
+
+
+def _label_page(offset: int | None) -> Callable[[Reply], tuple[int | None, list[DatasetLabel]]]:
+    """How to structure a label list answer, the page at `offset` (None: the first call, which names none)."""
+
+    def structure(reply: Reply) -> tuple[int | None, list[DatasetLabel]]:
+        return structure_dataset_labels(
+            reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
+        )
+
+    return structure
