@@ -2,10 +2,10 @@
 
 A gateway may echo a credential back in an error body as a header line, as JSON, as a Python dict or inside a
 canonical request; a transport may quote it in its own exception; a 200 answer may copy it into a field of the
-wrong type, which the converter then quotes. Every error leaving a call passes `Redactor.scrub` once, in
-`Pipeline.fetch`, whether the wire or the converter raised it: it replaces each known secret (and its JSON-, repr-
-and URL-escaped forms) with `***`, and drops the exception chain, whose transport exceptions carry the request with
-its headers.
+wrong type, which the converter then quotes, maybe cut in the middle of the secret. Every error leaving a call
+passes `Redactor.scrub` once, in `Pipeline.fetch`, whether the wire or the converter raised it: it replaces each
+known secret (and its JSON-, repr- and URL-escaped forms, and its start before a cut) with `***`, and drops the
+exception chain, whose transport exceptions carry the request with its headers.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ SENSITIVE_HEADERS = frozenset({"authorization", "x-auth-token", "x-security-toke
 #: Shorter values are not redacted: replacing every occurrence of a 1-3 character string would garble messages.
 _MIN_SECRET_LENGTH = 4
 _MASK = "***"
+#: What the converters' excerpts end with where they cut a long value (`_v2/_converter.py`).
+_CUT = "…"
 
 
 def secrets_of(auth: object, headers: Mapping[str, str]) -> Callable[[], tuple[str, ...]]:
@@ -43,12 +45,17 @@ class Redactor:
         self._secrets = secrets
 
     def redact(self, text: str) -> str:
-        """`text` with every known secret, in any of its usual escaped forms, replaced by `***`."""
-        for secret in self._secrets():
-            if len(secret) >= _MIN_SECRET_LENGTH:
-                for form in _forms(secret):
-                    if form in text:
-                        text = text.replace(form, _MASK)
+        """`text` with every known secret, in any of its usual escaped forms, replaced by `***`.
+
+        A value quoted in a message is cut to an excerpt ending in `…`: the start of a secret left before such a
+        cut is replaced too, since no later redaction could recognise it.
+        """
+        forms = [form for secret in self._secrets() if len(secret) >= _MIN_SECRET_LENGTH for form in _forms(secret)]
+        for form in forms:
+            if form in text:
+                text = text.replace(form, _MASK)
+        if _CUT in text and forms:
+            text = _CUT.join(_without_cut_secret(piece, forms) for piece in text.split(_CUT))
         return text
 
     def scrub(self, error: ModelArtsError) -> ModelArtsError:
@@ -73,3 +80,12 @@ def _forms(secret: str) -> list[str]:
     forms = [secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], quote(secret, safe="")]
     forms.append(forms[1].replace("/", "\\/"))  # some JSON encoders escape '/'
     return sorted(set(forms), key=len, reverse=True)
+
+
+def _without_cut_secret(piece: str, forms: list[str]) -> str:
+    """`piece` (the text before a cut) with its end masked when that end is the start of a secret."""
+    for form in forms:
+        for length in range(min(len(form) - 1, len(piece)), _MIN_SECRET_LENGTH - 1, -1):
+            if piece.endswith(form[:length]):
+                return piece[:-length] + _MASK
+    return piece

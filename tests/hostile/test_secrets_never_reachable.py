@@ -267,3 +267,169 @@ async def test_httpcore_debug_trace_does_not_show_the_issued_token(
     async with client:
         await client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1")
     assert_no_secret(caplog.records, SECRETS)
+
+
+# -- issue 17, items 1 and 2: a 200 answer that copies a credential into a field the converter reads -------------
+#
+# The server puts each credential it can see (the request's credential headers) and each one the client holds
+# (SK and the IAM password too, the worst case) into the answer of every v1 and v2 call, in every kind of place a
+# converter reads: a scalar of the wrong type, a key, an array item, deep in a nested object. Each answer is
+# invalid, so each call fails; nothing a user keeps from the failures may hold the credential or a piece of it.
+
+HELD: dict[str, tuple[str, ...]] = {
+    "aksk": (AK, SK, SECURITY_TOKEN),
+    "token": (TOKEN,),
+    "iam": (PASSWORD, ISSUED_TOKEN),
+    "header": (HEADER_TOKEN,),
+}
+NAN = float("nan")
+
+
+#: Quoted values are cut to about 100 characters: this much padding puts a secret across the cut.
+_PADDING = "x" * 86
+
+
+def _echoes(request: Request, credential: str) -> list[str]:
+    """What a server could copy into its answer: the request's credential headers, whole, and the held secrets,
+    each also padded so that the excerpt quoting it cuts it in the middle."""
+    held = HELD[credential]
+    sent = [value for name, value in request.headers.items() if name in _SENSITIVE]
+    return [*sent, *held, *(_PADDING + secret for secret in held)]
+
+
+def _v2_sample(position: str, echo: str) -> dict[str, Any]:
+    if position == "scalar":  # the id too: the message names the sample by the id the answer gives
+        return {"sample_id": echo, "sample_type": echo, "sample_time": echo}
+    if position == "key":
+        return {"sample_id": "s1", echo: NAN, "metadata": {echo: NAN}}
+    if position == "array-item":
+        return {"sample_id": "s1", "labels": [echo], "metadata": {"@modelarts:size": [echo, 1]}}
+    feature = {"@modelarts:shape": "point", "@modelarts:feature": [echo, 1], echo: [{echo: NAN}]}
+    return {"sample_id": "s1", "labels": [{"name": "car", "type": echo, "property": feature}]}
+
+
+def _v2_dataset_label(position: str, echo: str) -> dict[str, Any]:
+    if position == "scalar":
+        return {"name": echo, "type": echo}
+    if position == "key":
+        return {"name": "car", echo: NAN, "property": {echo: NAN}}
+    if position == "array-item":
+        return {"name": "car", "attributes": [echo]}
+    return {"name": "car", "attributes": [{"name": echo, echo: {"values": [echo, NAN]}}]}
+
+
+def _v2_dataset(position: str, echo: str) -> dict[str, Any]:
+    if position == "scalar":
+        return {"dataset_id": echo, "dataset_type": echo, "status": echo}
+    if position == "key":
+        return {"dataset_id": "d1", echo: NAN}
+    if position == "array-item":
+        return {"dataset_id": "d1", "labels": [echo]}
+    return {"dataset_id": "d1", "labels": [_v2_dataset_label("nested", echo)]}
+
+
+def _page(count_key: str, items_key: str, position: str, echo: str, item: dict[str, Any]) -> dict[str, Any]:
+    count: object = echo if position == "scalar" else 1
+    return {count_key: count, items_key: [item]}
+
+
+def _v1_image(position: str, echo: str) -> dict[str, Any]:
+    if position == "scalar":
+        return {"image_id": echo, "tags": echo, "size": echo}
+    if position == "key":
+        return {"image_id": echo, "tags": {echo: echo}}
+    if position == "array-item":
+        return {"image_id": echo, "tags": [echo, 1], "size": [echo, 1]}
+    return {"image_id": echo, "tags": [{"tag": echo, "pos": [[echo, 1], {echo: echo}]}]}
+
+
+def _answer_echoing(request: Request, position: str, echo: str) -> dict[str, Any]:
+    """The answer to `request`, whichever call it is, with `echo` in `position`."""
+    path = request.path
+    if path.endswith("/tags/show"):
+        return {"is_success": True, "images_tags": [_v1_image(position, echo)]}
+    if "/images/" in path:
+        return {"is_success": True, **_v1_image(position, echo)}
+    if path.endswith("/data-annotations/samples"):
+        return _page("sample_count", "samples", position, echo, _v2_sample(position, echo))
+    if "/data-annotations/samples/" in path:
+        return _v2_sample(position, echo)
+    if path.endswith("/data-annotations/labels"):
+        return _page("total_number", "labels", position, echo, _v2_dataset_label(position, echo))
+    if path.endswith("/datasets"):
+        return _page("total_number", "datasets", position, echo, _v2_dataset(position, echo))
+    return _v2_dataset(position, echo)
+
+
+def _echoing_server(server: HostileServer, credential: str, position: str) -> list[int]:
+    """Route `server` to answer every call with the echo `which[0]` (of `_echoes`) in `position`."""
+    which = [0]
+
+    def choose(request: Request) -> Handler:
+        if request.path == "/v3/auth/tokens":
+            return _iam_ok(request)
+        echo = _echoes(request, credential)[which[0]]
+        body = json.dumps(_answer_echoing(request, position, echo)).encode()  # NaN as JSON's (invalid) NaN
+        return answer(200, body, {"X-Request-Id": "req-echo"})
+
+    server.route(choose)
+    return which
+
+
+async def _every_call_fails(client: ModelArtsClient) -> list[object]:
+    """Each v1 and v2 call, single, bulk and listing, on an answer that cannot be structured: what a user keeps."""
+    kept: list[object] = []
+    single: list[Callable[[], Any]] = [
+        lambda: client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1"),
+        lambda: client.get_image_info_by_ids(data_annotation_id=JOB, image_ids=["img-1", "img-2"]),
+        lambda: client.get_sample(dataset_id="d1", sample_id="s1"),
+        lambda: client.get_dataset(dataset_id="d1"),
+        lambda: client.get_dataset_labels(dataset_id="d1"),
+        lambda: _drain(client.list_samples(dataset_id="d1")),
+        lambda: _drain(client.list_datasets()),
+    ]
+    for call in single:
+        with pytest.raises(ModelArtsError) as caught:
+            await call()
+        kept.append(caught.value)
+    streams = [
+        client.iter_image_infos(["img-1", "img-2"], data_annotation_id=JOB),
+        client.iter_image_infos(["img-1", "img-2"], data_annotation_id=JOB, batch_size=2),
+        client.iter_samples(["s1", "s2"], dataset_id="d1"),
+    ]
+    for stream in streams:
+        async with stream as results:
+            bulk = [result async for result in results]
+        assert bulk
+        assert not any(result.ok for result in bulk)
+        kept.extend(bulk)
+        kept.extend(repr(result) for result in bulk)
+    return kept
+
+
+async def _drain(listing: Any) -> None:
+    async with listing:
+        async for _ in listing:
+            pass
+
+
+@pytest.mark.parametrize("position", ["scalar", "key", "array-item", "nested"])
+@pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
+async def test_no_secret_reachable_when_an_answer_echoes_it_into_a_field(
+    server: HostileServer,
+    sender: str,
+    credential: str,
+    position: str,
+    waits: Waits,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    which = _echoing_server(server, credential, position)
+    client = client_with(credential, sender, server.url, server.url, retry=_policy(waits))
+    kept: list[object] = []
+    async with client:
+        for index in range(2 * len(HELD[credential]) + (2 if credential == "aksk" else 1)):
+            which[0] = index
+            kept.extend(await _every_call_fails(client))
+    kept.extend(record for record in caplog.records if not record.name.startswith("httpcore"))
+    assert_no_secret(kept, SECRETS)
