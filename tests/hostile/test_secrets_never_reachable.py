@@ -14,10 +14,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cli.cli_run import run_cli
 from support.servers import (
     JOB,
     Handler,
@@ -26,6 +28,7 @@ from support.servers import (
     answer,
     close_mid_body,
     head,
+    json_answer,
     raw,
     refused_url,
     running,
@@ -433,3 +436,61 @@ async def test_no_secret_reachable_when_an_answer_echoes_it_into_a_field(
             kept.extend(await _every_call_fails(client))
     kept.extend(record for record in caplog.records if not record.name.startswith("httpcore"))
     assert_no_secret(kept, SECRETS)
+
+
+# The CLI formats the library's errors into its JSONL error lines and onto stderr: none of them may hold a secret.
+
+CLI_DATASET = "WxCREuCkBSAlQr9xrde"
+CLI_ECHOES: dict[str, Callable[[Request], str]] = {
+    "security-token-header": lambda request: request.headers["x-security-token"],
+    "authorization-header": lambda request: request.headers["authorization"],
+    "ak": lambda _request: AK,
+    "sk": lambda _request: SK,
+    "security-token-cut": lambda _request: _PADDING + SECURITY_TOKEN,
+}
+
+
+def _cli_server(server: HostileServer, echo_of: Callable[[Request], str], position: str) -> None:
+    """Every answer echoes, but the dataset's own (the CLI checks the dataset before a v2 export)."""
+
+    def choose(request: Request) -> Handler:
+        if request.path.endswith(f"/datasets/{CLI_DATASET}"):
+            return json_answer(200, {"dataset_id": CLI_DATASET, "dataset_name": "echo", "dataset_type": 1})
+        body = json.dumps(_answer_echoing(request, position, echo_of(request))).encode()
+        return answer(200, body)
+
+    server.route(choose)
+
+
+@pytest.mark.parametrize("position", ["scalar"])
+@pytest.mark.parametrize("echo", list(CLI_ECHOES))
+async def test_no_secret_in_cli_output_when_answers_echo_it(
+    server: HostileServer, echo: str, position: str, tmp_path: Path
+) -> None:
+    _cli_server(server, CLI_ECHOES[echo], position)
+    ids = tmp_path / "ids.txt"
+    ids.write_text("s1\ns2\ns3\n")
+    env = {"HUAWEICLOUD_SDK_AK": AK, "HUAWEICLOUD_SDK_SK": SK, "HUAWEICLOUD_SDK_SECURITY_TOKEN": SECURITY_TOKEN}
+    where = ["--endpoint", server.url, "--project-id", "hostile-project"]
+    v2, v1 = ["--dataset-id", CLI_DATASET], ["--data-annotation-id", JOB]
+    commands = {
+        "v2-ids": ["export", *where, *v2, "--ids", str(ids), "--out", str(tmp_path / "v2-ids.jsonl"), "-vv"],
+        "v2-dataset": ["export", *where, *v2, "--out", str(tmp_path / "v2-all.jsonl"), "-vv"],
+        "v1-ids": ["export", *where, *v1, "--ids", str(ids), "--out", str(tmp_path / "v1-ids.jsonl"), "-vv"],
+        "v2-get": ["get", *where, *v2, "s1", "-vv"],
+        "v1-get": ["get", *where, *v1, "img-1", "-vv"],
+        "datasets": ["datasets", *where, "-vv"],
+    }
+    kept: list[object] = []
+    for name, args in commands.items():
+        run = await run_cli(*args, env=env)
+        assert run.code != 0, f"{name}: every answer is invalid, so the command fails"
+        kept.extend([f"{name} stdout: {run.stdout}", f"{name} stderr: {run.stderr}"])
+    written = _files_written(tmp_path)
+    assert len(written) >= 2, "the exports wrote their error lines (and their sidecars)"
+    assert_no_secret([*kept, *written], SECRETS)
+
+
+def _files_written(directory: Path) -> list[str]:
+    """The name and text of every file the exports left."""
+    return [f"{path.name}: {path.read_text()}" for path in sorted(directory.glob("*.jsonl*"))]
