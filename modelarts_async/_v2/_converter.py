@@ -87,7 +87,7 @@ def _json_kind(value: Any) -> str:
 
 
 def _got(value: Any) -> str:
-    if isinstance(value, list | tuple | Mapping):
+    if value is None or isinstance(value, list | tuple | Mapping):
         return _json_kind(value)
     return f"{_json_kind(value)} ({_excerpt(value)})"
 
@@ -297,7 +297,8 @@ def _metadata(value: Any) -> FrozenDict:
             detail = f"expected [width, height] or [width, height, depth], got {_excerpt(size)}"
             raise _Invalid(detail).below(where)
         for index, item in enumerate(size):
-            if type(item) is not int:
+            # An integral float (`1080.0`, as some backends write every number) is an integer; kept as sent.
+            if type(item) is not int and not (type(item) is float and item.is_integer()):
                 raise _Invalid(f"expected an integer, got {_got(item)}").below(f"{where}[{index}]")
     return metadata
 
@@ -306,25 +307,41 @@ def _metadata(value: Any) -> FrozenDict:
 
 _Check = Callable[[Any], Any]
 _Model = TypeVar("_Model", Sample, SampleLabel, Dataset, DatasetLabel)
+_NO_EMPTIES: Mapping[str, Any] = FrozenDict()
+#: What `null` reads as, for the fields that hold an array or an object (a Java backend's null collection).
+_EMPTY_ARRAY: tuple[Any, ...] = ()
+_EMPTY_OBJECT = FrozenDict()
 
 
 def _structure_object(
-    model: type[_Model], checks: Mapping[str, _Check], data: Any, required: str | None = None, fill: Any = None
+    model: type[_Model],
+    checks: Mapping[str, _Check],
+    data: Any,
+    required: str | None = None,
+    fill: Any = None,
+    empties: Mapping[str, Any] = _NO_EMPTIES,
 ) -> _Model:
     """Check `data` against `checks`, put every other key in `extra`, and report every problem at once.
 
-    `required` names a key that must be there, unless `fill` (the requested id) can stand in for it.
+    `required` names a key that must be there, unless `fill` (the requested id) can stand in for it. A key of
+    `empties` (an array or object field) whose value is `null` reads as its empty value, and is remembered in
+    `wire_nulls` so that it is written back as `null`.
     """
     if type(data) is not dict and not isinstance(data, Mapping):
         raise _Invalid(f"expected an object, got {_got(data)}")
     problems: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    nulls: list[str] = []
     for key, value in data.items():
         try:
             check = checks.get(key)
             if check is not None:
-                values[key] = check(value)
+                if value is None and key in empties:
+                    values[key] = empties[key]
+                    nulls.append(key)
+                else:
+                    values[key] = check(value)
             elif type(key) is str:
                 extra[key] = _freeze(value)
             else:
@@ -338,6 +355,8 @@ def _structure_object(
             values[required] = fill
     if problems:
         raise _Invalid(problems=problems)
+    if nulls:
+        values["wire_nulls"] = frozenset(nulls)
     return model(**values, extra=FrozenDict(extra), wire_keys=tuple(data))
 
 
@@ -370,8 +389,11 @@ _SAMPLE_LABEL_CHECKS: dict[str, _Check] = {
 }
 
 
+_SAMPLE_LABEL_EMPTIES = FrozenDict({"property": _EMPTY_OBJECT})
+
+
 def _sample_label(data: Any) -> SampleLabel:
-    return _structure_object(SampleLabel, _SAMPLE_LABEL_CHECKS, data)
+    return _structure_object(SampleLabel, _SAMPLE_LABEL_CHECKS, data, empties=_SAMPLE_LABEL_EMPTIES)
 
 
 _SAMPLE_CHECKS: dict[str, _Check] = {
@@ -390,8 +412,11 @@ _SAMPLE_CHECKS: dict[str, _Check] = {
 }
 
 
+_SAMPLE_EMPTIES = FrozenDict({"labels": _EMPTY_ARRAY, "metadata": _EMPTY_OBJECT})
+
+
 def _sample(data: Any, requested_sample_id: str | None = None) -> Sample:
-    return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id)
+    return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id, _SAMPLE_EMPTIES)
 
 
 _DATASET_LABEL_CHECKS: dict[str, _Check] = {
@@ -402,8 +427,11 @@ _DATASET_LABEL_CHECKS: dict[str, _Check] = {
 }
 
 
+_DATASET_LABEL_EMPTIES = FrozenDict({"property": _EMPTY_OBJECT, "attributes": _EMPTY_ARRAY})
+
+
 def _dataset_label(data: Any) -> DatasetLabel:
-    return _structure_object(DatasetLabel, _DATASET_LABEL_CHECKS, data)
+    return _structure_object(DatasetLabel, _DATASET_LABEL_CHECKS, data, empties=_DATASET_LABEL_EMPTIES)
 
 
 _DATASET_CHECKS: dict[str, _Check] = {
@@ -421,8 +449,11 @@ _DATASET_CHECKS: dict[str, _Check] = {
 }
 
 
+_DATASET_EMPTIES = FrozenDict({"labels": _EMPTY_ARRAY})
+
+
 def _dataset(data: Any, requested_dataset_id: str | None = None) -> Dataset:
-    return _structure_object(Dataset, _DATASET_CHECKS, data, "dataset_id", requested_dataset_id)
+    return _structure_object(Dataset, _DATASET_CHECKS, data, "dataset_id", requested_dataset_id, _DATASET_EMPTIES)
 
 
 # Public entry points: problems become one ResponseValidationError.
@@ -475,8 +506,9 @@ def structure_sample(
 def _page(
     data: Any, count_key: str, items_key: str, structure_item: Callable[[Any], Any], id_key: str, noun: str
 ) -> tuple[int | None, list[Any]]:
-    """`(count, items)` of a list answer; a missing item list is an error (it is not an empty page: a pager that
-    took it for one would stop early and silently lose the rest). Problems name their `noun` by its `id_key`."""
+    """`(count, items)` of a list answer. A missing (or `null`) item list is an empty page when the count says 0,
+    else an error: a pager that took it for an empty page would stop early and silently lose the rest. Problems
+    name their `noun` by its `id_key`."""
     if not isinstance(data, Mapping):
         raise _Invalid(f"expected an object, got {_got(data)}").below("$")
     problems: list[tuple[str, str]] = []
@@ -487,7 +519,9 @@ def _page(
         problems.extend(invalid.below(f"$.{count_key}").problems)
     items = data.get(items_key)
     out = []
-    if not isinstance(items, list | tuple):
+    if items is None and count == 0 and not problems:
+        pass  # nothing to list, and nothing lost: a Java backend's empty list, left out or null
+    elif not isinstance(items, list | tuple):
         got = "nothing" if items_key not in data else _got(items)
         problems.append((f"$.{items_key}", f"expected an array, got {got}"))
     else:
@@ -598,11 +632,14 @@ def _unstructure_object(
     extra = obj.extra
     out: dict[str, Any] = {}
     wire_keys = obj.wire_keys
+    nulls = obj.wire_nulls
     typed = write.keys()
     if wire_keys is not None:
         for key in wire_keys:
             if key in typed:
-                out[key] = write[key](getattr(obj, key))
+                value = getattr(obj, key)
+                # Read from `null` and still empty: `null` again (filled since, it is written as it now is).
+                out[key] = None if nulls and key in nulls and not value else write[key](value)
             elif key in extra:
                 out[key] = _thaw(extra[key])
     for key in fields:

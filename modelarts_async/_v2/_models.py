@@ -99,6 +99,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _is_integral(value: object) -> bool:
+    return type(value) is int or (type(value) is float and value.is_integer())
+
+
 def _point(value: object) -> Point | None:
     if isinstance(value, tuple) and len(value) == 2 and _is_number(value[0]) and _is_number(value[1]):
         return cast(Point, value)
@@ -149,6 +153,9 @@ class SampleLabel:
     #: The keys of the JSON object this label was read from, in order, so that writing it back gives the same
     #: JSON; None for a label you build. Not part of equality.
     wire_keys: tuple[str, ...] | None = field(default=None, converter=_wire_keys, eq=False, repr=False)
+    #: The keys of an array or object field that was `null` on the wire (read as empty), so that writing it back
+    #: gives `null` again while the field stays empty. Not part of equality.
+    wire_nulls: frozenset[str] = field(default=frozenset(), eq=False, repr=False)
 
     @builtins.property  # the field `property` shadows the builtin in this class body
     def shape(self) -> str | None:
@@ -228,14 +235,17 @@ class Sample:
     #: The keys of the JSON object this sample was read from, in order, so that writing it back gives the same
     #: JSON; None for a sample you build. Not part of equality.
     wire_keys: tuple[str, ...] | None = field(default=None, converter=_wire_keys, eq=False, repr=False)
+    #: The keys of an array or object field that was `null` on the wire (read as empty), so that writing it back
+    #: gives `null` again while the field stays empty. Not part of equality.
+    wire_nulls: frozenset[str] = field(default=frozenset(), eq=False, repr=False)
 
     @property
     def size(self) -> tuple[int, ...] | None:
-        """`(width, height)` or `(width, height, depth)` from `@modelarts:size`; the service sends it for samples
-        with detection labels. None when absent."""
+        """`(width, height)` or `(width, height, depth)` from `@modelarts:size`, as integers; the service sends it
+        for samples with detection labels. None when absent."""
         size = self.metadata.get(_SIZE)
-        if isinstance(size, tuple) and len(size) in (2, 3) and all(type(n) is int for n in size):
-            return cast(tuple[int, ...], size)
+        if isinstance(size, tuple) and len(size) in (2, 3) and all(_is_integral(n) for n in size):
+            return tuple(int(n) for n in size)  # `1080.0` (sent by some backends) reads as 1080
         return None
 
     @property
@@ -313,6 +323,9 @@ class DatasetLabel:
     extra: Mapping[str, Any] = field(factory=FrozenDict, converter=_frozen_object)
     #: The keys of the JSON object this label was read from, in order; None for a label you build.
     wire_keys: tuple[str, ...] | None = field(default=None, converter=_wire_keys, eq=False, repr=False)
+    #: The keys of an array or object field that was `null` on the wire (read as empty), so that writing it back
+    #: gives `null` again while the field stays empty. Not part of equality.
+    wire_nulls: frozenset[str] = field(default=frozenset(), eq=False, repr=False)
 
 
 @frozen
@@ -339,3 +352,6 @@ class Dataset:
     extra: Mapping[str, Any] = field(factory=FrozenDict, converter=_frozen_object)
     #: The keys of the JSON object this dataset was read from, in order; None for a dataset you build.
     wire_keys: tuple[str, ...] | None = field(default=None, converter=_wire_keys, eq=False, repr=False)
+    #: The keys of an array or object field that was `null` on the wire (read as empty), so that writing it back
+    #: gives `null` again while the field stays empty. Not part of equality.
+    wire_nulls: frozenset[str] = field(default=frozenset(), eq=False, repr=False)

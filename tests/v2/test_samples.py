@@ -61,7 +61,8 @@ def structure(data: dict[str, Any]) -> Sample:
     return structure_sample(data, requested_sample_id=None)
 
 
-# Wire objects for the round-trip properties: every typed key optional (or null), unknown keys anywhere,
+# Wire objects for the round-trip properties: every typed key optional (or null, arrays and objects too),
+# unknown keys anywhere,
 # detection features in both documented forms, unknown shapes with any JSON at all.
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
@@ -110,7 +111,8 @@ def label_properties(draw: st.DrawFn) -> dict[str, Any]:
 def metadata(draw: st.DrawFn) -> dict[str, Any]:
     meta = draw(st.dictionaries(st.text(max_size=10).filter(lambda key: key != SIZE), json_values, max_size=3))
     if draw(st.booleans()):
-        meta[SIZE] = draw(st.lists(st.integers(0, 10**5), min_size=2, max_size=3))
+        # Integral floats (`1080.0`) too, as some backends write them: they come back as sent.
+        meta[SIZE] = draw(st.lists(st.integers(0, 10**5) | st.integers(0, 10**5).map(float), min_size=2, max_size=3))
     return meta
 
 
@@ -121,14 +123,14 @@ sample_labels = wire_objects(
         "id": strings,
         "score": st.none() | st.integers(0, 1) | finite,
         "annotated_by": strings,
-        "property": label_properties(),
+        "property": st.none() | label_properties(),
     }
 )
 SAMPLE_FIELDS = {
     "sample_id": st.text(max_size=32),
     "sample_type": integers,
-    "labels": st.lists(sample_labels, max_size=3),
-    "metadata": metadata(),
+    "labels": st.none() | st.lists(sample_labels, max_size=3),
+    "metadata": st.none() | metadata(),
     "sample_status": strings,
     "source": strings,
     "preview": strings,
@@ -143,8 +145,8 @@ dataset_labels = wire_objects(
     {
         "name": strings,
         "type": integers,
-        "property": st.dictionaries(st.text(max_size=10), json_values, max_size=3),
-        "attributes": st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=3), max_size=2),
+        "property": st.none() | st.dictionaries(st.text(max_size=10), json_values, max_size=3),
+        "attributes": st.none() | st.lists(st.dictionaries(st.text(max_size=5), json_values, max_size=3), max_size=2),
     }
 )
 DATASET_FIELDS = {
@@ -158,7 +160,7 @@ DATASET_FIELDS = {
     "create_time": integers,
     "update_time": integers,
     "current_version_id": strings,
-    "labels": st.lists(dataset_labels, max_size=3),
+    "labels": st.none() | st.lists(dataset_labels, max_size=3),
 }
 datasets = wire_objects(DATASET_FIELDS, required=("dataset_id",))
 
@@ -432,7 +434,7 @@ def test_sample_result_unwraps_or_raises():
         ({"sample_id": "s", "sample_status": 1}, "$.samples[3].sample_status"),
         ({"sample_id": "s", "metadata": [1]}, "$.samples[3].metadata"),
         ({"sample_id": "s", "metadata": {SIZE: [1920]}}, '$.samples[3].metadata["@modelarts:size"]'),
-        ({"sample_id": "s", "metadata": {SIZE: [1920, 1080.0]}}, '$.samples[3].metadata["@modelarts:size"][1]'),
+        ({"sample_id": "s", "metadata": {SIZE: [1920, 1080.5]}}, '$.samples[3].metadata["@modelarts:size"][1]'),
         ({"sample_id": "s", "metadata": {SIZE: [1920, True]}}, '$.samples[3].metadata["@modelarts:size"][1]'),
         ("not a sample", "$.samples[3]"),
     ],
