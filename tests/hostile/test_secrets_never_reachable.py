@@ -6,6 +6,9 @@ it, a token in the client's own `headers=`) and each sender, a loopback server f
 request's credentials back in an error body (as header lines, `Authorization: SDK-HMAC-SHA256 Access=AK...`, JSON,
 a Python dict, or cut by the error excerpt). `assert_no_secret` then walks the raised error (str, repr, args,
 attributes, cause/context chains, traceback), the log records at DEBUG, and a bulk run's results.
+
+Issue 17, items 1 and 2: a 200 answer copying a credential into any field a converter reads (v1 or v2; single,
+bulk and listing calls), and the CLI's output files and stderr when it does.
 """
 
 from __future__ import annotations
