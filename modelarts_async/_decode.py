@@ -45,15 +45,20 @@ def decode_response(
     """Return the answer's JSON object, or raise the `APIError` or `ResponseValidationError` it amounts to.
 
     `redact` removes known secrets from the body before an excerpt of it is cut, so that a secret straddling the
-    cut cannot leave a piece of itself that no later redaction would recognise.
+    cut cannot leave a piece of itself that no later redaction would recognise; and from the request id and error
+    code, which the log lines of each attempt show before the error is scrubbed.
     """
     request_id = headers.get("x-request-id")
     data = _parse_json(body)
     if isinstance(data, dict):
         request_id = request_id or _optional_str(data.get("request_id"))
+    if redact is not None and request_id:
+        request_id = redact(request_id)
     failed = status_code >= 400 or (isinstance(data, dict) and data.get("is_success") is False)
     if failed:
         error_code, error_msg = error_fields(data) if isinstance(data, dict) else (None, None)
+        if redact is not None and error_code:
+            error_code = redact(error_code)
         raise api_error(
             status_code,
             error_code=error_code,

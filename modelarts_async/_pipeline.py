@@ -214,8 +214,11 @@ class Pipeline:
                 raise RequestTimeoutError(
                     f"the call's deadline passed during {method} {path}", phase="deadline"
                 ) from None
-        data = decode_response(exchange.status_code, exchange.headers, exchange.body, redact=self.redactor.redact)
-        return Reply(data, exchange.status_code, exchange.headers.get("x-request-id"))
+        redact = self.redactor.redact
+        data = decode_response(exchange.status_code, exchange.headers, exchange.body, redact=redact)
+        request_id = exchange.headers.get("x-request-id")
+        # Logged with each attempt and quoted by the converter's errors: a server may have copied a credential into it.
+        return Reply(data, exchange.status_code, redact(request_id) if request_id else request_id)
 
     def _timeout_within(self, remaining: float) -> httpx.Timeout:
         """This attempt's timeouts, each cut to the call's remaining deadline when that is shorter."""

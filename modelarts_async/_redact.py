@@ -43,6 +43,8 @@ class Redactor:
 
     def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
         self._secrets = secrets
+        # The escaped forms of the secrets last seen: a request id is redacted on every call, and tokens change.
+        self._forms_of: tuple[tuple[str, ...], list[str]] = ((), [])
 
     def redact(self, text: str) -> str:
         """`text` with every known secret, in any of its usual escaped forms, replaced by `***`.
@@ -50,13 +52,21 @@ class Redactor:
         A value quoted in a message is cut to an excerpt ending in `…`: the start of a secret left before such a
         cut is replaced too, since no later redaction could recognise it.
         """
-        forms = [form for secret in self._secrets() if len(secret) >= _MIN_SECRET_LENGTH for form in _forms(secret)]
+        forms = self._forms()
         for form in forms:
             if form in text:
                 text = text.replace(form, _MASK)
         if _CUT in text and forms:
             text = _CUT.join(_without_cut_secret(piece, forms) for piece in text.split(_CUT))
         return text
+
+    def _forms(self) -> list[str]:
+        secrets = self._secrets()
+        seen, forms = self._forms_of
+        if secrets != seen:
+            forms = [form for secret in secrets if len(secret) >= _MIN_SECRET_LENGTH for form in _forms(secret)]
+            self._forms_of = (secrets, forms)
+        return forms
 
     def scrub(self, error: ModelArtsError) -> ModelArtsError:
         """Redact `error`'s message, text attributes (`error_msg`, `request_id`, ...) and notes in place, and cut its

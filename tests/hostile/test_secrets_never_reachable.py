@@ -130,7 +130,14 @@ ECHOES: dict[str, Callable[[], Handler]] = {
     "authorization-line": _echo(401, lambda r: _error_json(f"Authorization: {_authorization(r)}")),
     # The error excerpt is cut at 200 characters: a secret that straddles the cut must not leave half of itself.
     "cut-by-the-excerpt": _echo(500, lambda r: _straddling(r)),
+    # The error code and the request id: each attempt's log line shows them before the error is scrubbed.
+    "error-code-and-request-id": lambda: _echo_in_code_and_request_id,
 }
+
+
+async def _echo_in_code_and_request_id(request: Request, writer: asyncio.StreamWriter) -> None:
+    echo = _credentials(request)
+    await answer(503, _error_json("busy", code=echo), {"X-Request-Id": echo})(request, writer)
 
 
 def _credentials(request: Request) -> str:
@@ -376,7 +383,7 @@ def _echoing_server(server: HostileServer, credential: str, position: str) -> li
             return _iam_ok(request)
         echo = _echoes(request, credential)[which[0]]
         body = json.dumps(_answer_echoing(request, position, echo)).encode()  # NaN as JSON's (invalid) NaN
-        return answer(200, body, {"X-Request-Id": "req-echo"})
+        return answer(200, body, {"X-Request-Id": echo})  # support would quote it: a log line too
 
     server.route(choose)
     return which
