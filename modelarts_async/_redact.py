@@ -52,7 +52,7 @@ class Redactor:
         A value quoted in a message is cut to an excerpt ending in `…`: the start of a secret left before such a
         cut is replaced too, since no later redaction could recognise it.
         """
-        forms = self._forms()
+        forms = self._current_forms()
         for form in forms:
             if form in text:
                 text = text.replace(form, _MASK)
@@ -60,11 +60,16 @@ class Redactor:
             text = _CUT.join(_without_cut_secret(piece, forms) for piece in text.split(_CUT))
         return text
 
-    def _forms(self) -> list[str]:
+    def _current_forms(self) -> list[str]:
         secrets = self._secrets()
         seen, forms = self._forms_of
         if secrets != seen:
-            forms = [form for secret in secrets if len(secret) >= _MIN_SECRET_LENGTH for form in _forms(secret)]
+            # Longest first: a secret that holds another (a token and its tail) goes whole.
+            forms = sorted(
+                {form for secret in secrets if len(secret) >= _MIN_SECRET_LENGTH for form in _forms(secret)},
+                key=len,
+                reverse=True,
+            )
             self._forms_of = (secrets, forms)
         return forms
 
@@ -93,9 +98,12 @@ def _forms(secret: str) -> list[str]:
 
 
 def _without_cut_secret(piece: str, forms: list[str]) -> str:
-    """`piece` (the text before a cut) with its end masked when that end is the start of a secret."""
+    """`piece` (the text before a cut) with its end masked when that end is the start of a secret (the longest
+    such start of any secret, so that no part of it is left)."""
+    longest = 0
     for form in forms:
-        for length in range(min(len(form) - 1, len(piece)), _MIN_SECRET_LENGTH - 1, -1):
+        for length in range(min(len(form) - 1, len(piece)), max(longest, _MIN_SECRET_LENGTH - 1), -1):
             if piece.endswith(form[:length]):
-                return piece[:-length] + _MASK
-    return piece
+                longest = length
+                break
+    return piece[:-longest] + _MASK if longest else piece

@@ -41,6 +41,7 @@ from support.servers import (
 from hostile.leaks import assert_no_secret
 from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, Waits, iam_auth, make_client, user_auth
 from modelarts_async import ModelArtsClient, ModelArtsError, RetryPolicy
+from modelarts_async._redact import Redactor
 from modelarts_async.auth import AKSKAuth, TokenAuth
 
 AK = "AKHOSTILE7Q2WX9LMNB3V"
@@ -263,6 +264,14 @@ async def test_the_walk_finds_a_secret_in_a_chained_request() -> None:
     for secret in (TOKEN, PASSWORD):
         with pytest.raises(AssertionError, match="reachable"):
             assert_no_secret(error, [secret])
+
+
+def test_the_start_of_a_secret_cut_by_an_excerpt_is_masked_whole() -> None:
+    """The redactor itself: before a cut (`…`) the longest start of any secret goes, not a shorter one of another."""
+    redactor = Redactor(lambda: (TOKEN[10:], TOKEN))
+    cut = f'got a string ("xx{TOKEN[:20]}…) @ $.sample_type; got "{TOKEN}"'
+    assert redactor.redact(cut) == 'got a string ("xx***…) @ $.sample_type; got "***"'
+    assert redactor.redact("pages 1…9, nothing secret") == "pages 1…9, nothing secret"
 
 
 @pytest.mark.xfail(
