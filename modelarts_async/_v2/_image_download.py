@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from attrs import frozen
 
 from .._exceptions import ImageDownloadError, RequestTimeoutError, TransportError
@@ -26,6 +25,9 @@ from ._image_files import MAGIC_BYTES, PartFile, check_file_stem, existing_image
 from ._images import ImageDownload
 from ._models import Sample
 from ._signed_urls import scrub_signatures, url_extension
+
+if TYPE_CHECKING:
+    import aiohttp  # imported on first download: `import modelarts_async` stays light
 
 __all__ = ["DEFAULT_MAX_IMAGE_BYTES", "ImageDownloader"]
 
@@ -37,7 +39,6 @@ TOTAL_TIMEOUT = 600.0
 _FLUSH_BYTES = 1024 * 1024
 #: Bytes kept from a body's start for the header reader.
 _HEAD_BYTES = 64 * 1024
-_TIMEOUT = aiohttp.ClientTimeout(total=TOTAL_TIMEOUT, sock_connect=10.0, sock_read=30.0)
 
 #: `(sample_id) -> Sample` with a fresh `source`: `get_sample` of the run's dataset.
 Refetch = Callable[[str], Awaitable[Sample]]
@@ -76,10 +77,15 @@ class ImageDownloader:
 
     def _pool(self) -> aiohttp.ClientSession:
         if self._session is None:
+            import aiohttp
+
             connector = aiohttp.TCPConnector(limit=self._connections)
             # No auth, no cookies, no default headers: nothing of the ModelArts client's can ride along.
             self._session = aiohttp.ClientSession(
-                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=_TIMEOUT, trust_env=False
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=TOTAL_TIMEOUT, sock_connect=10.0, sock_read=30.0),
+                trust_env=False,
             )
         return self._session
 
@@ -148,6 +154,8 @@ class ImageDownloader:
         return options
 
     async def _fetch(self, sample: Sample, stem: str) -> _Saved:
+        import aiohttp
+
         url = self._checked_url(sample)
         try:
             async with self._pool().get(url, **self._request_options(url)) as response:

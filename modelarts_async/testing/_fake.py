@@ -153,7 +153,7 @@ class FakeModelArts:
     bytes in a chunk readers skip), and OBS's 403 once `Expires` has passed. `base` is the URL of `serve()` while it
     runs, whichever client asks (in-process ones too), else `https://obs.fake.invalid`, which never resolves: to
     download images, serve the fake. Image requests skip the credential check and faults (latency applies) and are
-    recorded, headers included, in `image_requests` (not in `requests`).
+    recorded, headers included, in `image_requests` (not in `requests`, nor counted in `request_count`).
 
     `on_request`, when set, is awaited with each request before the fake answers it, from `client()` and `serve()`
     alike: it may wait, count, or answer itself. A `FakeReply` it returns is sent as is (no auth check, no faults);
@@ -194,7 +194,7 @@ class FakeModelArts:
         #: Seconds a sample's `source` URL stays valid from the answer that gave it (0 or less: already expired).
         self.image_url_ttl = image_url_ttl
         self.image_padding = image_padding
-        #: Every image request, with its headers (recorded even when `record=False`: they are few and small).
+        #: Every image request, with its headers (unless `record=False`).
         self.image_requests: list[ImageRequest] = []
         #: Where `source` URLs point: `serve()`'s URL while it runs.
         self.image_base_url = OFFLINE_IMAGE_BASE
@@ -325,7 +325,8 @@ class FakeModelArts:
 
     def _image(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> FakeReply:
         """OBS's side: the PNG of a sample, or 403 for a URL that is not signed by the fake or has expired."""
-        self.image_requests.append(ImageRequest(method, path, query, headers))
+        if self.record:
+            self.image_requests.append(ImageRequest(method, path, query, headers))
         reply = verify_image_query(path, query) if method in ("GET", "HEAD") else None
         if reply is None:
             # /obs/fake-bucket/{dataset_id}/{sample_name}

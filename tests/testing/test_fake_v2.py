@@ -548,9 +548,16 @@ def test_serve_command_serves_the_demo_dataset(offset_mode: str) -> None:
         try:
             assert proc.stdout is not None
             url = proc.stdout.readline().strip()
-            reply = httpx.get(f"{url}{target}")
-            assert reply.json() == get(expected, target)[1]
-            assert reply.json()["sample_count"] == 7
+            served = httpx.get(f"{url}{target}").json()
+            sources = [sample.pop("source") for sample in served["samples"]]
+            wanted = get(expected, target)[1]
+            for sample in wanted["samples"]:
+                del sample["source"]  # signed when answered, on the host that answers
+            assert served == wanted
+            assert served["sample_count"] == 7
+            assert all(source.startswith(f"{url}/obs/fake-bucket/{DEMO_DATASET_ID}/") for source in sources)
+            image = httpx.get(sources[0])
+            assert (image.status_code, image.content[:8]) == (200, b"\x89PNG\r\n\x1a\n")
         finally:
             proc.terminate()
             assert proc.wait(timeout=30) == 0
