@@ -21,7 +21,16 @@ from attrs import frozen
 
 from .._exceptions import ImageDownloadError, RequestTimeoutError, TransportError
 from .._transport._network import Network
-from ._image_files import MAGIC_BYTES, PartFile, check_file_stem, existing_image, extension_for, image_kind, read_size
+from ._image_files import (
+    MAGIC_BYTES,
+    PartFile,
+    check_file_stem,
+    existing_image,
+    extension_for,
+    image_kind,
+    make_folder,
+    read_size,
+)
 from ._images import ImageDownload
 from ._models import Sample
 from ._signed_urls import scrub_signatures, url_extension
@@ -74,6 +83,7 @@ class ImageDownloader:
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
         self._ssl: Any = None
+        self._folder_made = False
 
     def _pool(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -106,6 +116,9 @@ class ImageDownloader:
         if not isinstance(sample, Sample):
             raise ImageDownloadError(f"expected a Sample, got {type(sample).__name__}")
         stem = check_file_stem(sample.sample_id)
+        if not self._folder_made:
+            await make_folder(self._out_dir)
+            self._folder_made = True
         source = sample.source
         existing = await existing_image(self._out_dir, stem, None if source is None else url_extension(source))
         if existing is not None:

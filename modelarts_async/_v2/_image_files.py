@@ -19,7 +19,7 @@ import imagesize  # type: ignore[import-untyped]
 from .._exceptions import ImageDownloadError
 from ._signed_urls import IMAGE_EXTENSIONS
 
-__all__ = ["PartFile", "check_file_stem", "existing_image", "extension_for", "image_kind", "read_size"]
+__all__ = ["PartFile", "check_file_stem", "existing_image", "extension_for", "image_kind", "make_folder", "read_size"]
 
 #: What a sample id must look like to become a file name: no separator, no leading dot, no control character.
 _SAFE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}").fullmatch
@@ -86,6 +86,14 @@ def _find_existing(out_dir: Path, stem: str, extensions: tuple[str, ...]) -> Pat
     return None
 
 
+async def make_folder(path: Path) -> None:
+    """Create the output folder (and its parents) if needed; an `ImageDownloadError` when it cannot be."""
+    try:
+        await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageDownloadError(f"cannot create the folder {path}: {exc.strerror or type(exc).__name__}") from None
+
+
 async def existing_image(out_dir: Path, stem: str, url_extension: str | None) -> Path | None:
     """The image already downloaded for `stem` (named by the URL's extension, or any image extension), if any."""
     extensions = (url_extension,) if url_extension is not None else tuple(sorted(IMAGE_EXTENSIONS))
@@ -116,8 +124,11 @@ class PartFile:
         self._file.write(data)
 
     async def write(self, data: bytes) -> None:
-        """Append `data` (in a thread)."""
-        await asyncio.to_thread(self._write, data)
+        """Append `data` (in a thread); a disk error is an `ImageDownloadError`."""
+        try:
+            await asyncio.to_thread(self._write, data)
+        except OSError as exc:
+            raise ImageDownloadError(f"cannot write {self._path}: {exc.strerror or type(exc).__name__}") from None
 
     def _commit(self, data: bytes, final: Path) -> None:
         self._write(data)
@@ -127,7 +138,10 @@ class PartFile:
 
     async def commit(self, data: bytes, final: Path) -> None:
         """Append the last `data`, close, and rename to `final` (atomic: a reader never sees half a file)."""
-        await asyncio.to_thread(self._commit, data, final)
+        try:
+            await asyncio.to_thread(self._commit, data, final)
+        except OSError as exc:
+            raise ImageDownloadError(f"cannot write {final}: {exc.strerror or type(exc).__name__}") from None
 
     def discard(self) -> None:
         """Close and delete the partial file, if any was written (synchronously: it must also run when cancelled,
