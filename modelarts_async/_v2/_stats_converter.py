@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from .._exceptions import ResponseValidationError
-from ._models import FrozenDict
 from ._stats import DatasetStats, LabelStats
 from ._versions import DatasetVersion
 
@@ -135,7 +134,7 @@ def _label_stats(data: Any, path: str, problems: Problems) -> LabelStats | None:
     if parts is None:
         return None
     values, extra = parts
-    return LabelStats(**values, extra=FrozenDict(extra), wire_keys=tuple(data))
+    return LabelStats(**values, extra=extra, wire_keys=tuple(data))
 
 
 def _labels(data: Any, problems: Problems) -> tuple[LabelStats, ...]:
@@ -171,8 +170,8 @@ def structure_dataset_stats(
     return DatasetStats(
         **counts,
         labels=labels,
-        extra=FrozenDict(extra),
-        sample_stats_extra=FrozenDict(sample_extra),
+        extra=extra,
+        sample_stats_extra=sample_extra,
         wire_keys=tuple(data),
         sample_stats_keys=tuple(data["sample_stats"]) if isinstance(data.get("sample_stats"), Mapping) else None,
     )
@@ -256,7 +255,7 @@ def _version(
             problems.append((f"{path}.version_id", "required field missing"))
             return None
         values["version_id"] = requested_version_id
-    return DatasetVersion(**values, extra=FrozenDict(extra), wire_keys=tuple(data))
+    return DatasetVersion(**values, extra=extra, wire_keys=tuple(data))
 
 
 def structure_version(
@@ -301,4 +300,6 @@ def structure_version_page(
 def unstructure_version(version: DatasetVersion) -> dict[str, Any]:
     """One version's JSON again: for a version read by `structure_version*`, equal to what was read."""
     typed = {key: getattr(version, key) for key in _VERSION_KEYS}
+    if version.wire_keys is not None and "version_id" not in version.wire_keys:
+        del typed["version_id"]  # filled in from the request: it was not on the wire
     return _write(typed, version.extra, version.wire_keys)
