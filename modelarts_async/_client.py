@@ -559,7 +559,8 @@ class ModelArtsClient:
 
         Raises `InvalidArgumentError` at once for bad arguments.
         """
-        options = self._fitted(BulkOptions(concurrency=concurrency))
+        # Not cut to max_connections: the images have a pool of their own, of `concurrency` connections.
+        options = BulkOptions(concurrency=concurrency)
         if isinstance(max_image_bytes, bool) or not isinstance(max_image_bytes, int) or max_image_bytes < 1:
             raise InvalidArgumentError(f"max_image_bytes must be a positive integer, got {max_image_bytes!r}")
         if not isinstance(out_dir, str | os.PathLike):

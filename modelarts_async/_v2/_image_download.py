@@ -203,7 +203,7 @@ class ImageDownloader:
             final = self._out_dir / f"{stem}{extension}"
             await part.commit(rest, final)
         except BaseException:
-            part.discard()  # also when cancelled: a `.part` file is never left behind
+            await part.discard()  # also when cancelled: a `.part` file is never left behind
             raise
         return await self._saved(final, sample, head)
 

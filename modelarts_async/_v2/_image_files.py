@@ -11,6 +11,7 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -112,23 +113,21 @@ async def read_size(head: bytes, path: Path) -> tuple[int, int] | None:
 
 
 class PartFile:
-    """A download in progress: bytes go to `{final}.{token}.part`, renamed to the final name by `commit`."""
+    """A download in progress: bytes go to `{stem}.{token}.part`, renamed to the final name by `commit`.
+
+    Each disk step runs in a thread; `discard` waits for one still running (a cancelled await does not stop its
+    thread), so that no `.part` file can appear after it was deleted.
+    """
 
     def __init__(self, out_dir: Path, stem: str) -> None:
         self._path = out_dir / f"{stem}.{secrets.token_hex(4)}.part"
         self._file: BinaryIO | None = None
+        self._step: asyncio.Future[None] | None = None
 
     def _write(self, data: bytes) -> None:
         if self._file is None:
             self._file = open(self._path, "wb")  # noqa: SIM115 (closed by commit or discard)
         self._file.write(data)
-
-    async def write(self, data: bytes) -> None:
-        """Append `data` (in a thread); a disk error is an `ImageDownloadError`."""
-        try:
-            await asyncio.to_thread(self._write, data)
-        except OSError as exc:
-            raise ImageDownloadError(f"cannot write {self._path}: {exc.strerror or type(exc).__name__}") from None
 
     def _commit(self, data: bytes, final: Path) -> None:
         self._write(data)
@@ -136,16 +135,31 @@ class PartFile:
         self._file.close()
         os.replace(self._path, final)
 
+    async def _in_thread(self, step: Callable[..., None], *args: object, name: Path) -> None:
+        self._step = asyncio.ensure_future(asyncio.to_thread(step, *args))
+        try:
+            await asyncio.shield(self._step)
+        except OSError as exc:
+            raise ImageDownloadError(f"cannot write {name}: {exc.strerror or type(exc).__name__}") from None
+
+    async def write(self, data: bytes) -> None:
+        """Append `data`; a disk error is an `ImageDownloadError`."""
+        await self._in_thread(self._write, data, name=self._path)
+
     async def commit(self, data: bytes, final: Path) -> None:
         """Append the last `data`, close, and rename to `final` (atomic: a reader never sees half a file)."""
-        try:
-            await asyncio.to_thread(self._commit, data, final)
-        except OSError as exc:
-            raise ImageDownloadError(f"cannot write {final}: {exc.strerror or type(exc).__name__}") from None
+        await self._in_thread(self._commit, data, final, name=final)
 
-    def discard(self) -> None:
-        """Close and delete the partial file, if any was written (synchronously: it must also run when cancelled,
-        and closing and unlinking one file takes microseconds)."""
-        if self._file is not None:
+    def _remove(self) -> None:
+        if self._file is not None and not self._file.closed:
             self._file.close()
         self._path.unlink(missing_ok=True)
+
+    async def discard(self) -> None:
+        """Delete the partial file, once the disk step in flight (if any) has finished."""
+        step = self._step
+        if step is not None and not step.done():
+            await asyncio.wait({step})
+        if step is not None and step.done() and not step.cancelled():
+            step.exception()  # retrieved: its error is this download's, already reported or superseded
+        await asyncio.to_thread(self._remove)
