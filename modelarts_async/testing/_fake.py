@@ -148,7 +148,8 @@ class FakeModelArts:
     lists read `offset`: "page" (records `[offset*limit, offset*limit+limit)`) or "record" (`[offset, offset+limit)`).
 
     Each v2 sample's `source` is a pre-signed-looking URL, signed when the answer leaves the fake and valid for
-    `image_url_ttl` seconds: `{base}/obs/fake-bucket/{dataset_id}/{sample_id}.png?AccessKeyId=…&Expires=…&Signature=…`.
+    `image_url_ttl / 2` to `image_url_ttl` seconds (answers within half that time are equal):
+    `{base}/obs/fake-bucket/{dataset_id}/{sample_id}.png?AccessKeyId=…&Expires=…&Signature=…`.
     It serves a valid grey PNG of the sample's `@modelarts:size` (64x48 without one; `image_padding` adds that many
     bytes in a chunk readers skip), and OBS's 403 once `Expires` has passed. `base` is the URL of `serve()` while it
     runs, whichever client asks (in-process ones too), else `https://obs.fake.invalid`, which never resolves: to
@@ -191,7 +192,7 @@ class FakeModelArts:
         self.request_count = 0
         self.faults = faults or Faults()
         self.on_request: Callable[[RecordedRequest], Awaitable[FakeReply | None]] | None = None
-        #: Seconds a sample's `source` URL stays valid from the answer that gave it (0 or less: already expired).
+        #: How long a `source` URL stays valid: `ttl / 2` to `ttl` seconds from its answer (0 or less: expired).
         self.image_url_ttl = image_url_ttl
         self.image_padding = image_padding
         #: Every image request, with its headers (unless `record=False`).

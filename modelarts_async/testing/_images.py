@@ -2,7 +2,8 @@
 
 A sample's answer is serialized once, with a placeholder (`fake-presign://` + the object's path) where its `source`
 goes; each answer that leaves the fake gets, in its place, a URL signed now with the fake's own key:
-`{base}/obs/{bucket}/{key}?AccessKeyId=FAKEACCESSKEY&Expires={now + ttl}&Signature={HMAC}`. `base` is the URL of
+`{base}/obs/{bucket}/{key}?AccessKeyId=FAKEACCESSKEY&Expires=…&Signature={HMAC}`, valid for `ttl / 2` to `ttl`
+seconds (see `_expiry`). `base` is the URL of
 `FakeModelArts.serve()` while it runs (so any client, in-process or not, can fetch the image), else the unresolvable
 `https://obs.fake.invalid`. An image request with a bad signature or a past `Expires` gets OBS's 403.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import struct
 import time
@@ -69,11 +71,24 @@ def _signature(object_path: str, expires: int) -> str:
     return base64.b64encode(digest).decode()
 
 
+def _expiry(now: float, ttl: float) -> int:
+    """`Expires` for a URL signed at `now`: from `ttl / 2` to `ttl` seconds ahead (0 or less: `now + ttl`).
+
+    Signing times are rounded down to a multiple of `ttl / 2`, so that answers given within the same half-period
+    are byte-for-byte equal (tests compare an export with the fake's own answer) while every URL handed out is
+    still valid for at least half its lifetime.
+    """
+    if ttl <= 0:
+        return math.floor(now + ttl)
+    period = ttl / 2
+    return math.ceil(math.floor(now / period) * period + ttl)
+
+
 def sign_sources(body: bytes, base: str, ttl: float) -> bytes:
     """`body` with every source placeholder replaced by a URL on `base` valid for `ttl` seconds from now."""
     if b"fake-presign://" not in body:
         return body
-    expires = int(time.time() + ttl)
+    expires = _expiry(time.time(), ttl)
     prefix = base.encode()
 
     def signed(match: re.Match[bytes]) -> bytes:
