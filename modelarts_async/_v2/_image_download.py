@@ -126,15 +126,16 @@ class ImageDownloader:
         try:
             return await self._fetch(sample, stem)
         except _Expired:
-            fresh = await self._refetch(sample.sample_id)
-            try:
-                return await self._fetch(fresh, stem)
-            except _Expired:
-                raise ImageDownloadError(
-                    f"the image of sample {stem!r} was refused (HTTP 403) twice, also with the fresh URL "
-                    "from fetching the sample again: the URL expired or the bucket denies access",
-                    status_code=403,
-                ) from None
+            pass  # refreshed below, outside this handler: the refetch's own error must not chain to it
+        fresh = await self._refetch(sample.sample_id)
+        try:
+            return await self._fetch(fresh, stem)
+        except _Expired:
+            raise ImageDownloadError(
+                f"the image of sample {stem!r} was refused (HTTP 403) twice, also with the fresh URL "
+                "from fetching the sample again: the URL expired or the bucket denies access",
+                status_code=403,
+            ) from None
 
     async def _saved(self, path: Path, sample: Sample, head: bytes) -> _Saved:
         size = _size_of(sample) or await read_size(head, path)

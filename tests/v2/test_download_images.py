@@ -256,7 +256,9 @@ async def test_a_sample_gone_when_refreshed_is_its_not_found_error(
         samples = await listed(client)
         fake.datasets[DATASET].remove_sample(samples[0].sample_id)
         results = await collect(client, samples[:1], tmp_path)
-    assert isinstance(results[0].error, NotFoundError)
+    error = results[0].error
+    assert isinstance(error, NotFoundError)
+    assert not isinstance(error.__context__, Exception) or error.__suppress_context__  # no chain to the 403
 
 
 # --- bad input: each an error result, and the run goes on -------------------------------------------------------------
