@@ -16,6 +16,7 @@ from ._exceptions import (
     AuthenticationError,
     ClientStateError,
     ConfigError,
+    ImageDownloadError,
     InvalidArgumentError,
     ModelArtsError,
     NotFoundError,
@@ -30,8 +31,12 @@ from ._retry import RetryPolicy
 from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
 from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+from ._v2._images import ImageDownload, ImageDownloadStream
 from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
 from ._v2._pager import ListingStats
+from ._v2._snapshot_calls import VersionListing
+from ._v2._stats import DatasetStats, LabelStats
+from ._v2._versions import DatasetVersion
 from ._version import __version__
 
 __all__ = [
@@ -43,11 +48,17 @@ __all__ = [
     "Dataset",
     "DatasetLabel",
     "DatasetListing",
+    "DatasetStats",
+    "DatasetVersion",
     "DetectionTag",
+    "ImageDownload",
+    "ImageDownloadError",
+    "ImageDownloadStream",
     "ImageInfo",
     "ImageResult",
     "ImageResultStream",
     "InvalidArgumentError",
+    "LabelStats",
     "ListingStats",
     "ModelArtsClient",
     "ModelArtsError",
@@ -64,6 +75,7 @@ __all__ = [
     "SampleResultStream",
     "ServerError",
     "TransportError",
+    "VersionListing",
     "__version__",
     "create_client",
 ]

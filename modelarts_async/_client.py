@@ -13,6 +13,7 @@ import ssl
 import sys
 import warnings
 from collections.abc import AsyncIterable, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, Unpack
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ import httpx
 
 from ._auth import AKSKAuth
 from ._bulk._options import BulkKwargs, BulkOptions
-from ._bulk._stream import stream_results
+from ._bulk._stream import Fetchers, stream_results
 from ._config import Connection, read_context, read_env
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._log import logger
@@ -40,8 +41,13 @@ from ._v1._calls import ImageResultStream
 from ._v1._models import ImageInfo, ImageResult
 from ._v2 import _calls as v2
 from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+from ._v2._image_download import DEFAULT_MAX_IMAGE_BYTES, ImageDownloader
+from ._v2._images import ImageDownloadStream
 from ._v2._models import Dataset, DatasetLabel, Sample
 from ._v2._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
+from ._v2._snapshot_calls import VersionListing, get_dataset_stats, get_version, list_versions
+from ._v2._stats import DatasetStats
+from ._v2._versions import DatasetVersion
 from ._version import __version__
 
 __all__ = [
@@ -103,6 +109,7 @@ class ModelArtsClient:
                 "http_client=, set them on your transport or httpx.AsyncClient"
             )
         self._auth = auth
+        self._network = network  # image downloads reach OBS through the same proxy and TLS settings
         headers = checked_headers(headers or {})
         self._owns = True
         self._max_connections = max_connections if own_connections else None
@@ -484,6 +491,100 @@ class ModelArtsClient:
         Raises `NotFoundError` naming the dataset (or version) when it does not exist.
         """
         return await v2.get_dataset_labels(self._pipeline, self._project(project_id), dataset_id, version_id)
+
+    # -- v2: statistics, versions and images -----------------------------------------------------------------------
+
+    async def get_dataset_stats(
+        self, *, dataset_id: str, sample_state: str | None = None, project_id: str | None = None
+    ) -> DatasetStats:
+        """Get a dataset's own counts: samples by state (`total`, `manual_annotation`, ...) and `labels` by name.
+
+        Check an export against them. `sample_state` filters as in `list_samples`. Raises `NotFoundError` naming
+        the dataset when it does not exist, `ResponseValidationError` naming the path of a bad count.
+        """
+        return await get_dataset_stats(self._pipeline, self._project(project_id), dataset_id, sample_state)
+
+    def list_versions(
+        self,
+        *,
+        dataset_id: str,
+        pages_in_flight: int = DEFAULT_PAGES_IN_FLIGHT,
+        offset_mode: OffsetMode = "auto",
+        project_id: str | None = None,
+    ) -> VersionListing:
+        """Stream every published version of a dataset (`DatasetVersion`s), each once, paged like `list_samples`.
+
+        Works as ``[v async for v in client.list_versions(dataset_id=ds)]`` and in `async with`.
+        """
+        return list_versions(
+            self._pipeline,
+            self._project(project_id),
+            dataset_id,
+            pages_in_flight=pages_in_flight,
+            offset_mode=offset_mode,
+            on_start=self._pipeline.lifecycle.check_usable,
+        )
+
+    async def get_version(self, *, dataset_id: str, version_id: str, project_id: str | None = None) -> DatasetVersion:
+        """Get one published version: its sample counts, whether it is current, the version before it.
+
+        Raises `NotFoundError` naming the version and dataset when either does not exist.
+        """
+        return await get_version(self._pipeline, self._project(project_id), dataset_id, version_id)
+
+    def download_images(
+        self,
+        samples: Iterable[Sample] | AsyncIterable[Sample],
+        out_dir: str | os.PathLike[str],
+        *,
+        dataset_id: str,
+        concurrency: int = 32,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+        project_id: str | None = None,
+    ) -> ImageDownloadStream:
+        """Download each sample's image into `out_dir` as `{sample_id}{ext}`: exactly one `ImageDownload` each.
+
+        `samples` is any iterable or async iterable of `Sample`s, read lazily (e.g. a `list_samples` listing):
+        memory stays bounded. The images come from each sample's pre-signed `source` URL over a connection pool
+        of their own, which never carries this client's credentials, signature or `headers=`. A file already in
+        `out_dir` is not fetched again; a download is written to a `.part` file and renamed when whole. A URL that
+        expired (HTTP 403) is refreshed once by fetching the sample again (`get_sample` in `dataset_id`). Failures
+        are results (`ok` False, `error` an `ImageDownloadError`, `TransportError`, ...), never raised: not an
+        http(s) URL, not an image, bigger than `max_image_bytes` (200 MiB), a sample id that is not a safe file
+        name. Use it in `async with`::
+
+            async with client.download_images(samples, "images", dataset_id=dataset_id) as downloads:
+                async for download in downloads:
+                    print(download.path, download.width, download.height) if download.ok else print(download.error)
+
+        Raises `InvalidArgumentError` at once for bad arguments.
+        """
+        # Not cut to max_connections: the images have a pool of their own, of `concurrency` connections.
+        options = BulkOptions(concurrency=concurrency)
+        if isinstance(max_image_bytes, bool) or not isinstance(max_image_bytes, int) or max_image_bytes < 1:
+            raise InvalidArgumentError(f"max_image_bytes must be a positive integer, got {max_image_bytes!r}")
+        if not isinstance(out_dir, str | os.PathLike):
+            raise InvalidArgumentError(f"out_dir must be a path, got {type(out_dir).__name__}")
+        project, pipeline = self._project(project_id), self._pipeline
+        v2.sample_fetchers(pipeline, project, dataset_id)  # checks dataset_id now
+
+        async def refetch(sample_id: str) -> Sample:
+            return await v2.get_sample(pipeline, project, dataset_id, sample_id)
+
+        downloader = ImageDownloader(
+            Path(os.path.abspath(out_dir)),
+            refetch,
+            network=self._network,
+            connections=options.concurrency,
+            max_image_bytes=max_image_bytes,
+        )
+        fetchers = Fetchers(one=downloader.download, result=downloader.result)
+        stream = stream_results(
+            samples, fetchers, options, on_start=pipeline.lifecycle.check_usable, stream_class=ImageDownloadStream
+        )
+        assert isinstance(stream, ImageDownloadStream)
+        stream._closer = downloader.aclose
+        return stream
 
 
 def create_client(

@@ -12,6 +12,7 @@ Users catch `ModelArtsError` and never see a raw httpx exception::
     ├── TransportError             no usable answer: refused, reset, closed mid-response
     │   └── RequestTimeoutError      connect, read, write or pool timeout
     ├── ResponseValidationError    an answer that is not JSON or not the documented shape
+    ├── ImageDownloadError         an image that could not be downloaded: not http(s), expired, not an image, too big
     ├── InvalidArgumentError       bad input, caught before anything is sent (also a ValueError)
     ├── ConfigError                the config file or environment cannot give a client (also a ValueError)
     └── ClientStateError           the client is closed, or used from another event loop (also a RuntimeError)
@@ -29,6 +30,7 @@ __all__ = [
     "AuthenticationError",
     "ClientStateError",
     "ConfigError",
+    "ImageDownloadError",
     "InvalidArgumentError",
     "ModelArtsError",
     "NotFoundError",
@@ -167,3 +169,15 @@ class ConfigError(ModelArtsError, ValueError):
 
     The message says which file, context and key; it never holds a value from the file (they may be secrets).
     """
+
+
+class ImageDownloadError(ModelArtsError):
+    """An image could not be downloaded from its sample's `source` URL; the message says why.
+
+    The URL's signature (`Signature=`, `AccessKeyId=`, `X-Amz-*`, `x-obs-*`) never appears in the message.
+    `status_code` is the image server's HTTP status, when it answered.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code

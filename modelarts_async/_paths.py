@@ -13,11 +13,14 @@ __all__ = [
     "checked_headers",
     "dataset_labels_path",
     "dataset_path",
+    "dataset_stats_path",
     "datasets_path",
     "image_tags_path",
     "path_segment",
     "sample_path",
     "samples_path",
+    "version_path",
+    "versions_path",
 ]
 
 _FORBIDDEN = frozenset("/\\?#%")
@@ -112,3 +115,18 @@ def sample_path(project_id: str, dataset_id: str, sample_id: str) -> str:
 def dataset_labels_path(project_id: str, dataset_id: str) -> str:
     """`/v2/{project_id}/datasets/{dataset_id}/data-annotations/labels`, checked and encoded."""
     return f"{dataset_path(project_id, dataset_id)}/data-annotations/labels"
+
+
+def dataset_stats_path(project_id: str, dataset_id: str) -> str:
+    """`/v2/{project_id}/datasets/{dataset_id}/data-annotations/stats`, checked and encoded."""
+    return f"{dataset_path(project_id, dataset_id)}/data-annotations/stats"
+
+
+def versions_path(project_id: str, dataset_id: str) -> str:
+    """`/v2/{project_id}/datasets/{dataset_id}/versions`, checked and encoded."""
+    return f"{dataset_path(project_id, dataset_id)}/versions"
+
+
+def version_path(project_id: str, dataset_id: str, version_id: str) -> str:
+    """`/v2/{project_id}/datasets/{dataset_id}/versions/{version_id}`, checked and encoded."""
+    return f"{versions_path(project_id, dataset_id)}/{path_segment('version_id', version_id)}"

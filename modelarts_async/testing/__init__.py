@@ -13,7 +13,9 @@ The v2 dataset endpoints (samples, datasets, labels) answer from `fake.add_datas
     dataset.add_sample("0a1b2c3d4e5f60718293a4b5c6d7e8f9", [box_label("car", (10, 20, 110, 220))])
 
 Over real HTTP on 127.0.0.1: ``async with fake.serve() as url: ...``, or from a shell
-``python -m modelarts_async.testing serve --port 0``. With pytest, the ``fake_modelarts`` fixture gives a fresh one.
+``python -m modelarts_async.testing serve --port 0``. While served, each sample's `source` is a pre-signed-looking
+URL on that server, serving a real PNG (`client.download_images` fetches it); `fake.image_requests` records them.
+With pytest, the ``fake_modelarts`` fixture gives a fresh one.
 """
 
 from ._datasets import (
@@ -33,6 +35,7 @@ from ._fake import (
     RecordedRequest,
     generated_image_ids,
 )
+from ._images import ImageRequest
 from ._reply import FakeReply
 
 __all__ = [
@@ -44,6 +47,7 @@ __all__ = [
     "FakeModelArts",
     "FakeReply",
     "Faults",
+    "ImageRequest",
     "RecordedRequest",
     "box_label",
     "classification_label",

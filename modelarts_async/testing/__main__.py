@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--retry-after", type=float, default=1.0, help="Retry-After of the 429s (seconds)")
     serve.add_argument("--p-drop", type=float, default=0.0, help="probability of closing without an answer")
     serve.add_argument("--p-malformed", type=float, default=0.0, help="probability of a body that is not JSON")
+    serve.add_argument(
+        "--image-url-ttl", type=float, default=3600.0, help="seconds a sample's source URL stays valid (default 3600)"
+    )
+    serve.add_argument("--image-padding", type=int, default=0, help="bytes added to each served PNG (default 0)")
     return parser
 
 
@@ -75,7 +79,14 @@ def build_fake(args: argparse.Namespace) -> FakeModelArts:
         seed=args.seed,
     )
     # A long-running server would hold every request in memory if it recorded them.
-    fake = FakeModelArts(project_id=args.project_id, faults=faults, record=False, offset_mode=args.offset_mode)
+    fake = FakeModelArts(
+        project_id=args.project_id,
+        faults=faults,
+        record=False,
+        offset_mode=args.offset_mode,
+        image_url_ttl=args.image_url_ttl,
+        image_padding=args.image_padding,
+    )
     image_ids = generated_image_ids(args.images, seed=args.seed)
     fake.add_generated_job(CLASSIFICATION_JOB, "classification", image_ids, seed=args.seed)
     fake.add_generated_job(DETECTION_JOB, "detection", image_ids, seed=args.seed)

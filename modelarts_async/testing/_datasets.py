@@ -26,6 +26,7 @@ from operator import attrgetter
 from typing import Any, Literal, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, quote, unquote
 
+from ._images import IMAGE_PATH_PREFIX, presigned_source
 from ._reply import JSON_HEADERS, FakeReply, dumps, error_reply
 
 __all__ = [
@@ -79,7 +80,7 @@ _POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
     "point": (1, 1),
 }
 _COLORS = ("#3399ff", "#ffcc33", "#33cc66", "#ff6666", "#9966ff", "#ff9933", "#33cccc", "#cc3399", "#99cc33", "#666699")
-_EXTENSIONS: Mapping[int, str] = {0: ".jpg", 1: ".txt", 2: ".wav", 6: ".mp4"}
+_EXTENSIONS: Mapping[int, str] = {0: ".png", 1: ".txt", 2: ".wav", 6: ".mp4"}
 
 T = TypeVar("T")
 
@@ -177,6 +178,8 @@ class _Sample(NamedTuple):
     status: str
     labels: frozenset[tuple[Any, Any]]  # (name, type) of each label
     body: bytes
+    label_list: tuple[tuple[Any, Any], ...] = ()  # (name, type) of every label, repeats included: for the stats
+    size: tuple[int, int] | None = None  # (width, height) from `@modelarts:size`: the size of the image served
 
 
 class _SampleFilter(NamedTuple):
@@ -251,10 +254,13 @@ class _SampleSet:
 
 
 class _Version(NamedTuple):
-    """A published version: the samples and labels as they were when it was published."""
+    """A published version: the samples and labels as they were when it was published, and its own fields."""
 
     samples: _SampleSet
     labels: list[dict[str, Any]]
+    version_name: str = ""
+    create_time: int = 0
+    previous_version_id: str | None = None
 
 
 # --- datasets -----------------------------------------------------------------------------------------------------
@@ -341,8 +347,11 @@ class FakeDataset:
         status = sample_status or (MANUAL_ANNOTATION if wire_labels else UN_ANNOTATION)
         answer = self._answer(sample_id, sample_type, status, sample_time, wire_labels, metadata)
         answer.update(extra_fields)
-        pairs = frozenset((label.get("name"), label.get("type")) for label in wire_labels)
-        self._live.put(_Sample((sample_time, sample_id), sample_id, sample_type, status, pairs, dumps(answer)))
+        label_list = tuple((label.get("name"), label.get("type")) for label in wire_labels)
+        size = _image_size(answer.get("metadata"))
+        key = (sample_time, sample_id)
+        body = dumps(answer)
+        self._live.put(_Sample(key, sample_id, sample_type, status, frozenset(label_list), body, label_list, size))
         for label in wire_labels:
             if isinstance(label.get("name"), str):
                 self._seen_labels.setdefault((label["name"], label.get("type")), None)
@@ -351,12 +360,74 @@ class FakeDataset:
         """Forget a sample: asking for it fails like asking for an unknown one; published versions keep it."""
         self._live.remove(sample_id)
 
-    def publish_version(self, version_id: str) -> None:
-        """Freeze the samples and labels as they are now; `version_id=` lists them whatever changes later."""
+    def publish_version(self, version_id: str, *, version_name: str | None = None) -> None:
+        """Freeze the samples and labels as they are now; `version_id=` lists them whatever changes later.
+
+        The versions endpoints show it (`version_name` defaults to `V001`, `V002`, ...) as the current version.
+        """
         if version_id in self._versions:
             raise ValueError(f"version {version_id!r} is already published")
-        self._versions[version_id] = _Version(self._live.copy(), self.labels)
+        name = version_name if version_name is not None else f"V{len(self._versions) + 1:03d}"
+        create_time = self._latest_sample_time + 1000
+        version = _Version(self._live.copy(), self.labels, name, create_time, self.current_version_id)
+        self._versions[version_id] = version
         self.current_version_id = version_id
+
+    def stats(self, sample_state: str | None = None) -> dict[str, Any]:
+        """The stats endpoint's answer for the live samples (those matching `sample_state`, if given)."""
+        samples = self._live.ascending(_SampleFilter(sample_state=sample_state) if sample_state else _ANY)
+        by_status: dict[str, int] = {}
+        counts: dict[tuple[Any, Any], list[int]] = {}
+        for sample in samples:
+            by_status[sample.status] = by_status.get(sample.status, 0) + 1
+            for pair in sample.label_list:
+                counts.setdefault(pair, [0, 0])[0] += 1
+            for pair in sample.labels:
+                counts[pair][1] += 1
+        sample_stats = {
+            "total": len(samples),
+            "un_annotation": by_status.get(UN_ANNOTATION, 0),
+            "manual_annotation": by_status.get(MANUAL_ANNOTATION, 0),
+            "auto_annotation": by_status.get(AUTO_ANNOTATION, 0),
+            "deleted": 0,
+        }
+        label_stats = [
+            {"name": name, "type": kind, "count": count, "sample_count": holding, "property": {}}
+            for (name, kind), (count, holding) in counts.items()
+        ]
+        return {
+            "sample_stats": sample_stats,
+            "label_stats": label_stats,
+            "data_path": f"/fake-bucket/{self.dataset_id}/",
+        }
+
+    def describe_version(self, version_id: str) -> dict[str, Any]:
+        """A published version as the versions endpoints show it."""
+        version = self._version(version_id)
+        samples = version.samples
+        return {
+            "version_id": version_id,
+            "version_name": version.version_name,
+            "description": "",
+            "status": 1,  # normal
+            "create_time": version.create_time,
+            "update_time": version.create_time,
+            "is_current": version_id == self.current_version_id,
+            "previous_version_id": version.previous_version_id,
+            "total_sample_count": len(samples.by_id),
+            "annotated_sample_count": len(samples.ascending(_LABELLED)),
+            "train_evaluate_sample_ratio": "1.00",
+            "version_format": "Default",
+        }
+
+    def image_size(self, sample_name: str) -> tuple[int, int] | None:
+        """The (width, height) of the image named `sample_name`, live or in a version; None if there is none."""
+        sample_id = sample_name.rpartition(".")[0] or sample_name
+        for samples in (self._live, *(version.samples for version in self._versions.values())):
+            sample = samples.by_id.get(sample_id)
+            if sample is not None:
+                return sample.size or (64, 48)
+        return None
 
     def describe(self, *, with_labels: bool = True) -> dict[str, Any]:
         """The dataset as the dataset endpoints show it, with the counts of its live samples."""
@@ -392,7 +463,6 @@ class FakeDataset:
     ) -> dict[str, Any]:
         """The sample's answer with plausible defaults (a pre-signed-looking OBS URL, a file name)."""
         name = f"{sample_id}{_EXTENSIONS.get(sample_type, '')}"
-        expires = sample_time // 1000 + 86400
         answer: dict[str, Any] = {
             "sample_id": sample_id,
             "sample_type": sample_type,
@@ -402,8 +472,7 @@ class FakeDataset:
             "sample_time": sample_time,
             "sample_name": name,
             "sample_dir": f"/fake-bucket/{self.dataset_id}/",
-            "source": f"https://fake-bucket.obs.fake.invalid:443/{quote(self.dataset_id)}/{quote(name)}"
-            f"?AccessKeyId=FAKEACCESSKEY&Expires={expires}&Signature=fake",
+            "source": presigned_source(f"{IMAGE_PATH_PREFIX}fake-bucket/{quote(self.dataset_id)}/{quote(name)}"),
         }
         if labels:
             answer["annotated_by"] = "human/fake-user/fake-user"
@@ -616,6 +685,36 @@ def _show_sample(query: _Query, ids: list[str]) -> bytes:
     return sample.body
 
 
+def _show_stats(query: _Query, ids: list[str]) -> bytes:
+    return dumps(query.dataset(ids[0]).stats(query.params.get("sample_state")))
+
+
+#: The versions list takes a `limit` up to 1000 (its default).
+_MAX_VERSION_LIMIT = 1000
+
+
+def _list_versions(query: _Query, ids: list[str]) -> bytes:
+    dataset = query.dataset(ids[0])
+    newest_first = list(reversed(dataset.version_ids))
+    offset, limit = query.integer("offset") or 0, query.integer("limit") or _MAX_VERSION_LIMIT
+    if not 1 <= limit <= _MAX_VERSION_LIMIT or offset < 0:
+        raise _bad_parameter("limit", f"an integer from 1 to {_MAX_VERSION_LIMIT}, and offset at least 0")
+    start = _first_record(query.offset_mode, offset, limit)
+    page = [dataset.describe_version(version_id) for version_id in newest_first[start : start + limit]]
+    return dumps({"total_number": len(newest_first), "versions": page})
+
+
+def _show_version(query: _Query, ids: list[str]) -> bytes:
+    return dumps(query.dataset(ids[0]).describe_version(ids[2]))
+
+
+def _image_size(metadata: Any) -> tuple[int, int] | None:
+    size = metadata.get("@modelarts:size") if isinstance(metadata, Mapping) else None
+    if isinstance(size, list | tuple) and len(size) >= 2 and all(type(n) is int and 0 < n < 65536 for n in size[:2]):
+        return size[0], size[1]
+    return None
+
+
 def _list_labels(query: _Query, ids: list[str]) -> bytes:
     labels = query.dataset(ids[0])._labels_of(query.params.get("version_id"))
     # Without paging parameters every label comes back: the documentation gives no default limit for labels.
@@ -640,6 +739,12 @@ def _handler_for(rest: list[str]) -> _Handler | None:
             return _show_sample
         case [_, "data-annotations", "labels"]:
             return _list_labels
+        case [_, "data-annotations", "stats"]:
+            return _show_stats
+        case [_, "versions"]:
+            return _list_versions
+        case [_, "versions", _]:
+            return _show_version
     return None
 
 

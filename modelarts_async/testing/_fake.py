@@ -12,8 +12,8 @@ import calendar
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import unquote
 
@@ -23,6 +23,7 @@ from .._signer import SDK_DATE_FORMAT, verify_request
 from .._v1._converter import unstructure_position
 from .._v1._models import DetectionTag
 from ._datasets import DatasetKind, FakeDataset, OffsetMode, check_offset_mode, generated_dataset, route_v2
+from ._images import IMAGE_PATH_PREFIX, OFFLINE_IMAGE_BASE, ImageRequest, png_image, sign_sources, verify_image_query
 from ._reply import JSON_HEADERS, FakeReply, dumps, error_reply
 
 if TYPE_CHECKING:
@@ -146,6 +147,15 @@ class FakeModelArts:
     requires requests signed with that key (both answer 401 `APIG.0301` otherwise). `offset_mode` says how the v2
     lists read `offset`: "page" (records `[offset*limit, offset*limit+limit)`) or "record" (`[offset, offset+limit)`).
 
+    Each v2 sample's `source` is a pre-signed-looking URL, signed when the answer leaves the fake and valid for
+    `image_url_ttl / 2` to `image_url_ttl` seconds (answers within half that time are equal):
+    `{base}/obs/fake-bucket/{dataset_id}/{sample_id}.png?AccessKeyId=…&Expires=…&Signature=…`.
+    It serves a valid grey PNG of the sample's `@modelarts:size` (64x48 without one; `image_padding` adds that many
+    bytes in a chunk readers skip), and OBS's 403 once `Expires` has passed. `base` is the URL of `serve()` while it
+    runs, whichever client asks (in-process ones too), else `https://obs.fake.invalid`, which never resolves: to
+    download images, serve the fake. Image requests skip the credential check and faults (latency applies) and are
+    recorded, headers included, in `image_requests` (not in `requests`, nor counted in `request_count`).
+
     `on_request`, when set, is awaited with each request before the fake answers it, from `client()` and `serve()`
     alike: it may wait, count, or answer itself. A `FakeReply` it returns is sent as is (no auth check, no faults);
     None lets the fake answer. Requests are recorded and counted once answered, so not when the hook was cancelled,
@@ -168,6 +178,8 @@ class FakeModelArts:
         aksk: tuple[str, str] | None = None,
         record: bool = True,
         offset_mode: OffsetMode = "page",
+        image_url_ttl: float = 3600.0,
+        image_padding: int = 0,
     ) -> None:
         self.project_id = project_id
         self.jobs: dict[str, FakeJob] = {}
@@ -180,6 +192,13 @@ class FakeModelArts:
         self.request_count = 0
         self.faults = faults or Faults()
         self.on_request: Callable[[RecordedRequest], Awaitable[FakeReply | None]] | None = None
+        #: How long a `source` URL stays valid: `ttl / 2` to `ttl` seconds from its answer (0 or less: expired).
+        self.image_url_ttl = image_url_ttl
+        self.image_padding = image_padding
+        #: Every image request, with its headers (unless `record=False`).
+        self.image_requests: list[ImageRequest] = []
+        #: Where `source` URLs point: `serve()`'s URL while it runs.
+        self.image_base_url = OFFLINE_IMAGE_BASE
 
     def __repr__(self) -> str:  # never shows the token or secret key
         return f"FakeModelArts(project_id={self.project_id!r}, jobs={list(self.jobs)!r})"
@@ -258,10 +277,22 @@ class FakeModelArts:
         return ModelArtsClient(kwargs.pop("endpoint", FAKE_ENDPOINT), transport=self.transport(), **kwargs)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> AbstractAsyncContextManager[str]:
-        """Serve this fake over real HTTP while the `async with` block runs; yields its URL (port 0: any free one)."""
+        """Serve this fake over real HTTP while the `async with` block runs; yields its URL (port 0: any free one).
+
+        While it runs, sample `source` URLs point at it (also those given to in-process clients).
+        """
+        return self._serving(host, port)
+
+    @asynccontextmanager
+    async def _serving(self, host: str, port: int) -> AsyncIterator[str]:
         from ._server import serve
 
-        return serve(self.handle_async, host, port)
+        async with serve(self.handle_async, host, port) as url:
+            previous, self.image_base_url = self.image_base_url, url
+            try:
+                yield url
+            finally:
+                self.image_base_url = previous
 
     async def handle_async(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
         """Answer one request as the transport and the server do: `on_request` first, then `handle()` unless it did."""
@@ -279,8 +310,10 @@ class FakeModelArts:
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> FakeReply:
         """Answer one request (`target` is the raw path with its query), without awaiting the `on_request` hook."""
-        self.request_count += 1
         path, _, query = target.partition("?")
+        if path.startswith(IMAGE_PATH_PREFIX):
+            return self._image(method, path, query, headers)
+        self.request_count += 1
         if self.record:
             self.requests.append(RecordedRequest(method, path, body, query))
         faults = self._faults
@@ -290,6 +323,23 @@ class FakeModelArts:
         if reply.status >= 400:  # support asks for the request id of failures; successes skip the copy
             reply = reply._replace(headers={**reply.headers, "X-Request-Id": f"fake-{self.request_count}"})
         return reply._replace(delay=faults.latency) if faults.latency else reply
+
+    def _image(self, method: str, path: str, query: str, headers: Mapping[str, str]) -> FakeReply:
+        """OBS's side: the PNG of a sample, or 403 for a URL that is not signed by the fake or has expired."""
+        if self.record:
+            self.image_requests.append(ImageRequest(method, path, query, headers))
+        reply = verify_image_query(path, query) if method in ("GET", "HEAD") else None
+        if reply is None:
+            # /obs/fake-bucket/{dataset_id}/{sample_name}
+            parts = [_segment(part) for part in path.split("/")]
+            dataset = self.datasets.get(parts[3]) if len(parts) == 5 else None
+            size = dataset.image_size(parts[4]) if dataset is not None and method in ("GET", "HEAD") else None
+            if size is None:
+                reply = FakeReply(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
+            else:
+                reply = FakeReply(200, png_image(*size, self.image_padding), {"Content-Type": "image/png"})
+        latency = self._faults.latency
+        return reply._replace(delay=latency) if latency else reply
 
     def _injected_fault(self, faults: Faults) -> FakeReply | None:
         draw = self._rng.random()
@@ -324,7 +374,9 @@ class FakeModelArts:
             reply = route_v2(
                 method, path, query, self.datasets, project_id=self.project_id, offset_mode=self.offset_mode
             )
-            return _no_such_api() if reply is None else reply
+            if reply is None:
+                return _no_such_api()
+            return reply._replace(body=sign_sources(reply.body, self.image_base_url, self.image_url_ttl))
         parts = path.split("/")
         # ['', 'v1', project, 'data-annotations', job, 'images', image, 'tags'] or [..., job, 'tags', 'show']
         if len(parts) < 7 or parts[0] or parts[1] != "v1" or parts[3] != "data-annotations":

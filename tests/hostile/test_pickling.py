@@ -20,6 +20,7 @@ from modelarts_async import (
     AuthenticationError,
     ClientStateError,
     ConfigError,
+    ImageDownloadError,
     ImageResult,
     InvalidArgumentError,
     ModelArtsError,
@@ -29,6 +30,7 @@ from modelarts_async import (
     RequestTimeoutError,
     ResponseValidationError,
     RetryPolicy,
+    Sample,
     ServerError,
     TransportError,
     create_client,
@@ -67,6 +69,13 @@ async def realistic_errors(server: HostileServer, tmp_path: Path) -> list[ModelA
             with pytest.raises(cls) as caught:
                 await client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1")
             errors.append(caught.value)
+    server.script(answer(200, b"<html>not an image</html>", {"Content-Type": "image/png"}))
+    async with make_client("aiohttp", server.url, retry=retry) as client:
+        sample = Sample("a" * 32, source=f"{server.url}/a.png?Signature=sig")
+        async with client.download_images([sample], tmp_path / "images", dataset_id="ds") as downloads:
+            [download] = [download async for download in downloads]
+        assert isinstance(download.error, ImageDownloadError)
+        errors.append(download.error)
     server.script(_silent)
     async with make_client("aiohttp", server.url, retry=retry, timeout=0.05) as client:
         with pytest.raises(RequestTimeoutError) as timeout:

@@ -4,6 +4,7 @@ filter, fail with the v2 error codes, keep published versions stable, and inject
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from types import ModuleType
@@ -73,7 +74,15 @@ def many(count: int, *, offset_mode: str = "page", same_time: bool = False) -> F
 
 
 def test_one_sample_has_the_documented_shape(fake: FakeModelArts) -> None:
-    assert get(fake, f"{SAMPLES}/{CAR}") == (
+    status, answer = get(fake, f"{SAMPLES}/{CAR}")
+    source = answer.pop("source")
+    # Signed when answered (see tests/testing/test_fake_images.py), on a host that never resolves unless served.
+    assert re.fullmatch(
+        rf"https://obs\.fake\.invalid/obs/fake-bucket/{DATASET}/{CAR}\.png"
+        r"\?AccessKeyId=FAKEACCESSKEY&Expires=[0-9]+&Signature=[A-Za-z0-9%]+",
+        source,
+    )
+    assert (status, answer) == (
         200,
         {
             "sample_id": CAR,
@@ -89,10 +98,8 @@ def test_one_sample_has_the_documented_shape(fake: FakeModelArts) -> None:
             "metadata": {"@modelarts:size": [1920, 1080, 3]},
             "sample_status": "MANUAL_ANNOTATION",
             "sample_time": 1589190552106,
-            "sample_name": f"{CAR}.jpg",
+            "sample_name": f"{CAR}.png",
             "sample_dir": f"/fake-bucket/{DATASET}/",
-            "source": f"https://fake-bucket.obs.fake.invalid:443/{DATASET}/{CAR}.jpg"
-            "?AccessKeyId=FAKEACCESSKEY&Expires=1589276952&Signature=fake",
             "annotated_by": "human/fake-user/fake-user",
             "labelers": [{"email": "a@example.com", "role": 0}],
         },
@@ -395,7 +402,7 @@ def test_v2_errors_are_http_400_without_is_success(fake: FakeModelArts, target: 
     [
         ("POST", SAMPLES),
         ("DELETE", f"{SAMPLES}/{CAR}"),
-        ("GET", f"{BASE}/data-annotations/stats"),
+        ("GET", f"{BASE}/versions/V1/extra"),
         ("GET", f"{BASE}/data-annotations"),
         ("GET", f"{SAMPLES}/{CAR}/extra"),
         ("GET", f"{BASE}/"),
@@ -541,9 +548,16 @@ def test_serve_command_serves_the_demo_dataset(offset_mode: str) -> None:
         try:
             assert proc.stdout is not None
             url = proc.stdout.readline().strip()
-            reply = httpx.get(f"{url}{target}")
-            assert reply.json() == get(expected, target)[1]
-            assert reply.json()["sample_count"] == 7
+            served = httpx.get(f"{url}{target}").json()
+            sources = [sample.pop("source") for sample in served["samples"]]
+            wanted = get(expected, target)[1]
+            for sample in wanted["samples"]:
+                del sample["source"]  # signed when answered, on the host that answers
+            assert served == wanted
+            assert served["sample_count"] == 7
+            assert all(source.startswith(f"{url}/obs/fake-bucket/{DEMO_DATASET_ID}/") for source in sources)
+            image = httpx.get(sources[0])
+            assert (image.status_code, image.content[:8]) == (200, b"\x89PNG\r\n\x1a\n")
         finally:
             proc.terminate()
             assert proc.wait(timeout=30) == 0
