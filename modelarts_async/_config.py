@@ -290,7 +290,7 @@ class ClientConfig:
     region: str | None = None
     iam_endpoint: str | None = None
     timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=httpx.Timeout)
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(factory=RetryPolicy)
     headers: tuple[tuple[str, str], ...] = field(default=(), converter=_header_items, repr=_header_names)
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES

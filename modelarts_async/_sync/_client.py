@@ -196,12 +196,13 @@ class SyncModelArtsClient:
     def __del__(self) -> None:
         if getattr(self, "_owns", False) and not self._closed:
             self._closed = True
+            # Stop first: under `-W error` the warning raises, and the thread must not outlive this object.
+            self._loop.abandon(self._client.aclose)
             warnings.warn(
                 f"unclosed {self!r}: use `with SyncModelArtsClient(...)` or `client.close()`",
                 ResourceWarning,
                 stacklevel=2,
             )
-            self._loop.abandon(self._client.aclose)
 
     # -- the calls: one line each, the async client's method made blocking -----------------------------------------
 

@@ -3,7 +3,9 @@
 anyio's portal starts the thread and its loop, and stops them (cancelling what still runs, joining the thread).
 Calls go in with `asyncio.run_coroutine_threadsafe`, not `portal.call`: anyio's own hop (a task in the portal's
 task group, a cancel scope, a future callback) costs about twice as much per call (~130 µs against ~70 µs here),
-and the sync client's budget for its whole overhead is 100 µs. A call waits for its result in the caller's thread. Ctrl-C (any exception) while it waits cancels the work on the
+and the sync client's budget for its whole overhead is 100 µs.
+
+A call waits for its result in the caller's thread; Ctrl-C (any exception) while it waits cancels the work on the
 loop. A `ModelArtsError` comes back without its chain or its frames in the loop thread, which may hold the
 request's headers; other exceptions (bugs, `TypeError`s) keep theirs, for debugging.
 """

@@ -7,6 +7,7 @@ block closes it, which cancels what it has in flight on the loop.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
@@ -108,10 +109,9 @@ class SyncStream(Generic[T, S]):
         if self._loop.in_loop_thread:  # dropped on the loop itself: cannot wait for the loop from there
             self._loop.run_soon(self._stream.aclose)
             return
-        try:
+        # A closed client has cancelled the stream already, with everything else.
+        with contextlib.suppress(ClientStateError):
             self._loop.run(self._stream.aclose)
-        except ClientStateError:
-            pass  # the client was closed first, which cancelled the stream with everything else
 
     def __enter__(self) -> Self:
         return self

@@ -12,14 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from hostile.leaks import assert_no_secret
+from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, HTTPX_OVER_AIOHTTP, PassThroughAuth, iam_auth, user_auth
+from hostile.test_secrets_never_reachable import AK as HOSTILE_AK
+from hostile.test_secrets_never_reachable import ECHOES, HEADER_TOKEN, PASSWORD, SECRETS, SECURITY_TOKEN, TOKEN, _iam_ok
+from hostile.test_secrets_never_reachable import SK as HOSTILE_SK
 from support.servers import HostileServer, running
 from support.threaded import serving
 
-from hostile.leaks import assert_no_secret
-from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, HTTPX_OVER_AIOHTTP, PassThroughAuth, iam_auth, user_auth
-from hostile.test_secrets_never_reachable import ECHOES, HEADER_TOKEN, PASSWORD, SECRETS, SECURITY_TOKEN, TOKEN, _iam_ok
-from hostile.test_secrets_never_reachable import AK as HOSTILE_AK
-from hostile.test_secrets_never_reachable import SK as HOSTILE_SK
 from modelarts_async import ModelArtsError, NotFoundError, RetryPolicy, SyncModelArtsClient
 from modelarts_async.auth import AKSKAuth, TokenAuth
 

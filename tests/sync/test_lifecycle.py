@@ -84,7 +84,7 @@ def test_an_unclosed_client_warns_and_stops_its_thread(url: str) -> None:
     before = loop_threads()
     client = SyncModelArtsClient(url, project_id=FAKE_PROJECT_ID)
     client.get_dataset(dataset_id=DATASET)
-    with pytest.warns(ResourceWarning, match=r"unclosed SyncModelArtsClient\(endpoint="):
+    with pytest.warns(ResourceWarning, match=r"unclosed SyncModelArtsClient\(endpoint="):  # noqa: PT031
         del client
         gc.collect()
     eventually(lambda: loop_threads() == before)
@@ -193,12 +193,13 @@ def test_break_out_of_a_for_loop_cancels_the_requests_in_flight(
 def test_an_exception_in_a_with_block_cancels_the_requests_in_flight(
     client: SyncModelArtsClient, fake: FakeModelArts, stalled: PageLog
 ) -> None:
-    with (
-        pytest.raises(KeyError),
-        client.iter_samples(fake.datasets[DATASET].sample_ids, dataset_id=DATASET, concurrency=8) as results,
-    ):
-        next(results)
-        raise KeyError("the user's own error")
+    def leave_by_an_exception() -> None:
+        with client.iter_samples(fake.datasets[DATASET].sample_ids, dataset_id=DATASET, concurrency=8) as results:
+            next(results)
+            raise KeyError("the user's own error")
+
+    with pytest.raises(KeyError):
+        leave_by_an_exception()
     eventually(_all_cancelled(stalled))  # the server learns it when the closed connections reach it
 
 
