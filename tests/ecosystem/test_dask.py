@@ -62,7 +62,7 @@ def written(out_dir: Path) -> Counter[tuple[str, str]]:
 @pytest.mark.slow
 def test_a_dask_cluster_exports_every_sample_exactly_once(fake: FakeModelArts, tmp_path: Path) -> None:
     namespace = readme_namespace()
-    ids = fake.datasets[CHUNKED].sample_ids + ["f" * 32]  # one id the service does not know: its error line
+    ids = [*fake.datasets[CHUNKED].sample_ids, "f" * 32]  # one id the service does not know: its error line
     chunks = {CHUNKED: [ids[start : start + 50] for start in range(0, len(ids), 50)]}
     with serving_fake(fake) as url:
         config = ClientConfig(url, project_id=FAKE_PROJECT_ID, token=TOKEN)
