@@ -60,6 +60,8 @@ def written(out_dir: Path) -> Counter[tuple[str, str]]:
 
 
 @pytest.mark.slow
+# The scheduler's HTTP server (127.0.0.1) takes another port when another cluster on the machine has 8787.
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
 def test_a_dask_cluster_exports_every_sample_exactly_once(fake: FakeModelArts, tmp_path: Path) -> None:
     namespace = readme_namespace()
     ids = [*fake.datasets[CHUNKED].sample_ids, "f" * 32]  # one id the service does not know: its error line
