@@ -5,15 +5,17 @@ prints markdown tables of medians with their ranges, over repetitions interleave
 falls on every row alike:
 
 - Single calls, one at a time: `get_sample` through raw aiohttp and raw httpx (same URL, `json.loads` of the body),
-  the async client (`await`) and the sync client, `--calls` calls per repetition (default 2,000), latency 0. The
-  sync client's added cost is its time per call minus the async client's, per repetition.
-- A `--stream-ids` (default 20,000) id `iter_samples` stream, async (`async for`) and sync (`for`), concurrency 32:
+  the async client (`await`) and the sync client, in `--reps` (15) interleaved blocks of `--calls` (300) calls,
+  latency 0. Wall time and the process's CPU time (both threads: the caller's and the loop's) per call; the sync
+  client's added cost is its time minus the async client's in the same block. On a loaded machine the CPU column is
+  the steadier one: wall time then mostly measures waiting for a core.
+- A `--stream-ids` (default 20,000) id `iter_samples` stream (`--stream-reps` 3 runs), async (`async for`) and sync (`for`), concurrency 32:
   µs per sample and the sync client's added cost per sample.
 - `export_samples` of the README's "Scaling out" on a `distributed.LocalCluster` of 1 and of 2 worker processes
   (one task at a time each), against the fake at `--latency` (default 50 ms): `--dask-ids` ids (default 1,200) in
   chunks of 100, one task per chunk, `iter_samples(concurrency=8)` per task, so a worker is bound by the service's
-  latency (as against a real, rate-limited service), not by CPU. Samples/s counts from submit to gather; the clusters
-  are started once, before timing.
+  latency (as against a real, rate-limited service), not by CPU. Samples/s counts from submit to gather
+  (`--dask-reps` 3 runs each); the clusters are started once, before timing.
 
     python benchmarks/sync.py              # about two minutes on 2 cores
     python benchmarks/sync.py --quick      # smoke run: few calls, 1 repetition
@@ -109,25 +111,25 @@ class Rows:
         self.runner.run(close_all())
         self.runner.close()
 
-    def timed_calls(self, row: str, calls: int) -> float:
-        """µs per call of `calls` calls one after another."""
+    def timed_calls(self, row: str, calls: int) -> tuple[float, float]:
+        """(wall, CPU of the whole process, both threads) in µs per call, of `calls` calls one after another."""
+        wall, cpu = time.perf_counter(), time.process_time()
         if row == "sync client":
-            started = time.perf_counter()
             for _ in range(calls):
                 self.sync_client.get_sample(dataset_id=DEMO_DATASET_ID, sample_id=self.sample_id)
-            return (time.perf_counter() - started) / calls * 1e6
-        return self.runner.run(self._timed_async_calls(row, calls))
+        else:
+            self.runner.run(self._async_calls(row, calls))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return wall / calls * 1e6, cpu / calls * 1e6
 
-    async def _timed_async_calls(self, row: str, calls: int) -> float:
+    async def _async_calls(self, row: str, calls: int) -> None:
         call: Callable[[], Any] = {
             "raw aiohttp": self._raw_aiohttp,
             "raw httpx": self._raw_httpx,
             "async client": self._ours,
         }[row]
-        started = time.perf_counter()
         for _ in range(calls):
             await call()
-        return (time.perf_counter() - started) / calls * 1e6
 
     async def _raw_aiohttp(self) -> Any:
         async with self.session.get(self.sample_url) as response:
@@ -160,36 +162,51 @@ def measure_calls(args: argparse.Namespace) -> None:
     rows = Rows(server.url, ids[0])
     call_rows = ("raw aiohttp", "raw httpx", "async client", "sync client")
     stream_rows = ("async client", "sync client")
+    walls: dict[str, list[float]] = {row: [] for row in call_rows}
+    cpus: dict[str, list[float]] = {row: [] for row in call_rows}
+    streams: dict[str, list[float]] = {row: [] for row in stream_rows}
     try:
         for row in call_rows:  # warm-up: connections, first-use caches
             rows.timed_calls(row, 50)
-        calls: dict[str, list[float]] = {row: [] for row in call_rows}
-        streams: dict[str, list[float]] = {row: [] for row in stream_rows}
         for rep in range(args.reps):
-            order = call_rows if rep % 2 == 0 else call_rows[::-1]
-            for row in order:
-                calls[row].append(rows.timed_calls(row, args.calls))
+            for row in call_rows if rep % 2 == 0 else call_rows[::-1]:
+                wall, cpu = rows.timed_calls(row, args.calls)
+                walls[row].append(wall)
+                cpus[row].append(cpu)
+        print("single calls done", file=sys.stderr)
+        for rep in range(args.stream_reps):
             for row in stream_rows if rep % 2 == 0 else stream_rows[::-1]:
                 streams[row].append(rows.timed_stream(row, ids))
-            print(f"calls/stream repetition {rep + 1} of {args.reps} done", file=sys.stderr)
+            print(f"stream repetition {rep + 1} of {args.stream_reps} done", file=sys.stderr)
     finally:
         rows.close()
         server.close()
-    added = [sync - ours for sync, ours in zip(calls["sync client"], calls["async client"], strict=True)]
-    print(f"\n### Single calls (`get_sample`, one at a time, latency 0, {args.calls} calls x {args.reps} reps)\n")
-    print("| row | µs/call, median (range) | ÷ raw aiohttp |")
-    print("|---|---|---|")
-    aiohttp_median = statistics.median(calls["raw aiohttp"])
-    for row in call_rows:
-        print(f"| {row} | {summary(calls[row])} | {statistics.median(calls[row]) / aiohttp_median:.2f} |")
-    print(f"| **sync - async, added per call** | **{summary(added)}** | target ≤ 100 µs |")
+    print_calls(args, call_rows, walls, cpus)
     stream_added = [sync - ours for sync, ours in zip(streams["sync client"], streams["async client"], strict=True)]
-    print(f"\n### `iter_samples` stream ({args.stream_ids} ids, concurrency 32, latency 0, {args.reps} reps)\n")
-    print("| row | µs/sample, median (range) | samples/s (median) |")
+    print(f"\n### `iter_samples` stream ({args.stream_ids} ids, concurrency 32, latency 0, {args.stream_reps} reps)\n")
+    print("| row | wall µs/sample, median (range) | samples/s (median) |")
     print("|---|---|---|")
     for row in stream_rows:
         print(f"| {row} | {summary(streams[row])} | {1e6 / statistics.median(streams[row]):,.0f} |")
     print(f"| **sync - async, added per sample** | **{summary(stream_added)}** | |")
+
+
+def print_calls(
+    args: argparse.Namespace, rows: tuple[str, ...], walls: dict[str, list[float]], cpus: dict[str, list[float]]
+) -> None:
+    def added(values: dict[str, list[float]]) -> list[float]:
+        return [sync - ours for sync, ours in zip(values["sync client"], values["async client"], strict=True)]
+
+    print(
+        f"\n### Single calls (`get_sample` one at a time, latency 0; {args.reps} interleaved blocks of {args.calls})\n"
+    )
+    print("| row | wall µs/call, median (range) | CPU µs/call (both threads) | wall ÷ raw aiohttp |")
+    print("|---|---|---|---|")
+    base = statistics.median(walls["raw aiohttp"])
+    for row in rows:
+        ratio = statistics.median(walls[row]) / base
+        print(f"| {row} | {summary(walls[row])} | {summary(cpus[row])} | {ratio:.2f} |")
+    print(f"| **sync - async, added per call** | **{summary(added(walls))}** | **{summary(added(cpus))}** | ≤ 100 µs |")
 
 
 # --- Dask: the README's export on 1 and 2 workers --------------------------------------------------------------------
@@ -224,7 +241,9 @@ def measure_dask(args: argparse.Namespace) -> None:
             def run(dask: Any) -> float:
                 started = time.perf_counter()
                 tasks = [
-                    dask.submit(export_samples, config, DEMO_DATASET_ID, chunk, f"{out_dir}/{n}.jsonl", pure=False)
+                    dask.submit(
+                        export_samples, config, DEMO_DATASET_ID, chunk, f"{out_dir}/{n}.jsonl", None, 8, pure=False
+                    )
                     for n, chunk in enumerate(chunks)
                 ]
                 dask.gather(tasks)
@@ -232,10 +251,10 @@ def measure_dask(args: argparse.Namespace) -> None:
 
             for workers in rates:  # warm-up: imports on the workers, function and config shipped
                 run(clusters[workers][1])
-            for rep in range(args.reps):
+            for rep in range(args.dask_reps):
                 for workers in (1, 2) if rep % 2 == 0 else (2, 1):
                     rates[workers].append(run(clusters[workers][1]))
-                print(f"dask repetition {rep + 1} of {args.reps} done", file=sys.stderr)
+                print(f"dask repetition {rep + 1} of {args.dask_reps} done", file=sys.stderr)
     finally:
         for cluster, dask in clusters.values():
             dask.close()
@@ -253,15 +272,18 @@ def measure_dask(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=2000, help="single calls per repetition (default 2000)")
+    parser.add_argument("--calls", type=int, default=300, help="single calls per block (default 300)")
     parser.add_argument("--stream-ids", type=int, default=20_000, help="ids of the iter_samples stream (20000)")
     parser.add_argument("--dask-ids", type=int, default=1200, help="ids exported on Dask (default 1200)")
     parser.add_argument("--latency", type=float, default=0.05, help="the fake's latency for Dask (default 0.05 s)")
-    parser.add_argument("--reps", type=int, default=5, help="interleaved repetitions (default 5)")
+    parser.add_argument("--reps", type=int, default=15, help="interleaved blocks of single calls (default 15)")
+    parser.add_argument("--stream-reps", type=int, default=3, help="interleaved stream runs (default 3)")
+    parser.add_argument("--dask-reps", type=int, default=3, help="interleaved Dask runs (default 3)")
     parser.add_argument("--quick", action="store_true", help="smoke run: few calls and ids, 1 repetition")
     args = parser.parse_args()
     if args.quick:
-        args.calls, args.stream_ids, args.dask_ids, args.reps = 100, 500, 200, 1
+        args.calls, args.stream_ids, args.dask_ids = 100, 500, 200
+        args.reps = args.stream_reps = args.dask_reps = 1
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO lines on every start and close
     print(f"# Sync client benchmark ({platform.python_version()}, {platform.machine()}, 2-core VM shared)")
     measure_calls(args)
