@@ -9,8 +9,8 @@ falls on every row alike:
   latency 0. Wall time and the process's CPU time (both threads: the caller's and the loop's) per call; the sync
   client's added cost is its time minus the async client's in the same block. On a loaded machine the CPU column is
   the steadier one: wall time then mostly measures waiting for a core.
-- A `--stream-ids` (default 20,000) id `iter_samples` stream (`--stream-reps` 3 runs), async (`async for`) and sync (`for`), concurrency 32:
-  µs per sample and the sync client's added cost per sample.
+- A `--stream-ids` (default 20,000) id `iter_samples` stream (`--stream-reps` 3 runs), async (`async for`) and
+  sync (`for`), concurrency 32: µs per sample and the sync client's added cost per sample.
 - `export_samples` of the README's "Scaling out" on a `distributed.LocalCluster` of 1 and of 2 worker processes
   (one task at a time each), against the fake at `--latency` (default 50 ms): `--dask-ids` ids (default 1,200) in
   chunks of 100, one task per chunk, `iter_samples(concurrency=8)` per task, so a worker is bound by the service's

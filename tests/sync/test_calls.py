@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
+from collections.abc import Iterator
 
 import pytest
 from sync.conftest import DATASET, IMAGES, JOB, SAMPLE_COUNT
@@ -18,6 +20,7 @@ from modelarts_async import (
     SyncModelArtsClient,
     SyncStream,
 )
+from modelarts_async._sync._stream import READ_AHEAD
 from modelarts_async.testing import FAKE_PROJECT_ID, FakeModelArts
 
 CALLS = (
@@ -140,3 +143,29 @@ def test_a_sync_client_made_inside_a_running_loop_works_too(url: str) -> None:
             return sync_client.get_dataset(dataset_id=DATASET).dataset_id
 
     assert asyncio.run(in_a_notebook()) == DATASET
+
+
+def test_a_streams_error_comes_after_the_results_before_it(client: SyncModelArtsClient, fake: FakeModelArts) -> None:
+    first, second = fake.datasets[DATASET].sample_ids[:2]
+    ids = [first, "f" * 32, second]
+    got: list[str] = []
+    with pytest.raises(NotFoundError) as caught:  # noqa: PT012
+        for result in client.iter_samples(ids, dataset_id=DATASET, fail_fast=True, ordered=True, concurrency=1):
+            got.append(result.sample_id)
+    assert got == [first]
+    assert caught.value.__context__ is None
+
+
+def test_the_sync_stream_reads_ids_ahead_only_a_bounded_way(client: SyncModelArtsClient) -> None:
+    pulled = 0
+
+    def many_ids() -> Iterator[str]:
+        nonlocal pulled
+        for n in range(1_000_000):
+            pulled += 1
+            yield f"{n:032x}"
+
+    with client.iter_samples(many_ids(), dataset_id=DATASET, concurrency=8) as results:
+        next(results)
+        time.sleep(0.5)  # time for the loop to read ahead as far as it will
+        assert pulled < 8 * 16 + READ_AHEAD + 100
