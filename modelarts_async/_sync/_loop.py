@@ -40,11 +40,11 @@ class LoopThread:
 
     def __init__(self, owner: str) -> None:
         self._owner = owner
-        self._manager: AbstractContextManager[BlockingPortal] = start_blocking_portal(name=f"{owner} event loop")
+        self._manager: AbstractContextManager[BlockingPortal] = start_blocking_portal()
         self._portal = self._manager.__enter__()
         self._stop_lock = threading.Lock()
         self._stopped = False
-        self._thread_id = self.run_sync(threading.get_ident)
+        self._thread_id = self.run_sync(_name_thread, f"{owner} event loop")
         self._loop = self.run_sync(asyncio.get_running_loop)
         _RUNNING.add(self)
 
@@ -125,6 +125,12 @@ class LoopThread:
             self._portal.call(self._portal.stop, True)  # cancel calls still waited for in other threads
         finally:
             self._manager.__exit__(None, None, None)  # finds the portal stopped; waits for the thread
+
+
+def _name_thread(name: str) -> int:
+    """Name the loop's thread after its owner (for thread dumps and debuggers); returns the thread's id."""
+    threading.current_thread().name = name
+    return threading.get_ident()
 
 
 async def _awaited(awaitable: Awaitable[T]) -> T:
