@@ -15,7 +15,16 @@ import respx
 from hostile.leaks import assert_no_secret
 from hostile.senders import AIOHTTP, ALL_SENDERS, HTTPX, HTTPX_OVER_AIOHTTP, PassThroughAuth, iam_auth, user_auth
 from hostile.test_secrets_never_reachable import AK as HOSTILE_AK
-from hostile.test_secrets_never_reachable import ECHOES, HEADER_TOKEN, PASSWORD, SECRETS, SECURITY_TOKEN, TOKEN, _iam_ok
+from hostile.test_secrets_never_reachable import (
+    ECHOES,
+    FAILURES,
+    HEADER_TOKEN,
+    PASSWORD,
+    SECRETS,
+    SECURITY_TOKEN,
+    TOKEN,
+    _iam_ok,
+)
 from hostile.test_secrets_never_reachable import SK as HOSTILE_SK
 from support.servers import HostileServer, running
 from support.threaded import serving
@@ -93,13 +102,13 @@ def assert_detached(error: BaseException) -> None:
         assert_no_secret([repr(value) for value in frame.f_locals.values()], SECRETS)
 
 
-@pytest.mark.parametrize("echo", list(ECHOES))
+@pytest.mark.parametrize("failure", list(FAILURES))
 @pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
 def test_no_secret_reachable_from_a_sync_clients_errors(
-    hostile: HostileServer, sender: str, credential: str, echo: str, caplog: pytest.LogCaptureFixture
+    hostile: HostileServer, sender: str, credential: str, failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    fail = ECHOES[echo]
+    fail = FAILURES[failure]
     hostile.route(lambda request: _iam_ok(request) if request.path == "/v3/auth/tokens" else fail())
     kept = _kept_from_failing_calls(sync_client_with(credential, sender, hostile.url), caplog)
     assert_no_secret(kept, SECRETS)
