@@ -9,6 +9,8 @@ falls on every row alike:
   latency 0. Wall time and the process's CPU time (both threads: the caller's and the loop's) per call; the sync
   client's added cost is its time minus the async client's in the same block. On a loaded machine the CPU column is
   the steadier one: wall time then mostly measures waiting for a core.
+- The same single calls in-process (`transport=fake.transport()`): no socket and no server process sharing the
+  cores, so the sync client's added cost is its thread hop alone.
 - A `--stream-ids` (default 20,000) id `iter_samples` stream (`--stream-reps` 3 runs), async (`async for`) and
   sync (`for`), concurrency 32: µs per sample and the sync client's added cost per sample.
 - `export_samples` of the README's "Scaling out" on a `distributed.LocalCluster` of 1 and of 2 worker processes
@@ -46,7 +48,7 @@ import aiohttp
 import httpx
 
 from modelarts_async import ClientConfig, ModelArtsClient, SyncModelArtsClient
-from modelarts_async.testing import DEMO_DATASET_ID, generated_sample_ids
+from modelarts_async.testing import DEMO_DATASET_ID, FakeModelArts, generated_sample_ids
 
 PROJECT = "bench-project"
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -209,6 +211,59 @@ def print_calls(
     print(f"| **sync - async, added per call** | **{summary(added(walls))}** | **{summary(added(cpus))}** | ≤ 100 µs |")
 
 
+def measure_in_process(args: argparse.Namespace) -> None:
+    """The same single calls against the fake in this process (`transport=fake.transport()`): no socket, no server
+    process, so the difference between the two clients is the thread hop and nothing else."""
+    fake = FakeModelArts(record=False)
+    fake.add_generated_dataset(DEMO_DATASET_ID, 10)
+    sample_id = fake.datasets[DEMO_DATASET_ID].sample_ids[0]
+    runner = asyncio.Runner()
+    async_client = fake.client(project_id=PROJECT)
+    sync_client = SyncModelArtsClient("https://fake.invalid", project_id=PROJECT, transport=fake.transport())
+
+    async def async_calls(calls: int) -> None:
+        for _ in range(calls):
+            await async_client.get_sample(dataset_id=DEMO_DATASET_ID, sample_id=sample_id)
+
+    def sync_calls(calls: int) -> None:
+        for _ in range(calls):
+            sync_client.get_sample(dataset_id=DEMO_DATASET_ID, sample_id=sample_id)
+
+    def timed(row: str, calls: int) -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        if row == "async client":
+            runner.run(async_calls(calls))
+        else:
+            sync_calls(calls)
+        return (time.perf_counter() - wall) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
+
+    rows = ("async client", "sync client")
+    walls: dict[str, list[float]] = {row: [] for row in rows}
+    cpus: dict[str, list[float]] = {row: [] for row in rows}
+    try:
+        for row in rows:
+            timed(row, 50)
+        for rep in range(args.reps):
+            for row in rows if rep % 2 == 0 else rows[::-1]:
+                wall, cpu = timed(row, args.calls)
+                walls[row].append(wall)
+                cpus[row].append(cpu)
+    finally:
+        sync_client.close()
+        runner.run(async_client.aclose())
+        runner.close()
+    print(
+        f"\n### Single calls in-process (fake transport, no socket; {args.reps} interleaved blocks of {args.calls})\n"
+    )
+    print("| row | wall µs/call, median (range) | CPU µs/call (both threads) |")
+    print("|---|---|---|")
+    for row in rows:
+        print(f"| {row} | {summary(walls[row])} | {summary(cpus[row])} |")
+    wall_added = [sync - ours for sync, ours in zip(walls["sync client"], walls["async client"], strict=True)]
+    cpu_added = [sync - ours for sync, ours in zip(cpus["sync client"], cpus["async client"], strict=True)]
+    print(f"| **sync - async, added per call** | **{summary(wall_added)}** | **{summary(cpu_added)}** |")
+
+
 # --- Dask: the README's export on 1 and 2 workers --------------------------------------------------------------------
 
 
@@ -287,6 +342,7 @@ def main() -> None:
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO lines on every start and close
     print(f"# Sync client benchmark ({platform.python_version()}, {platform.machine()}, 2-core VM shared)")
     measure_calls(args)
+    measure_in_process(args)
     measure_dask(args)
 
 
