@@ -7,10 +7,16 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
     async with client.list_samples(dataset_id=dataset_id) as samples:
         async for sample in samples:
             print(sample.sample_id, sample.label_names)
+
+Without asyncio (scripts, notebooks, worker tasks), the same calls block:
+
+with SyncModelArtsClient(endpoint, project_id=project_id, auth=auth) as client:
+    info = client.get_image_info_by_id(data_annotation_id="282", image_id=image_id)
 """
 
 from ._bulk._stats import BulkStats
 from ._client import ModelArtsClient, create_client
+from ._config import ClientConfig
 from ._exceptions import (
     APIError,
     AuthenticationError,
@@ -28,6 +34,8 @@ from ._exceptions import (
     TransportError,
 )
 from ._retry import RetryPolicy
+from ._sync._client import SyncModelArtsClient, create_sync_client
+from ._sync._stream import SyncStream
 from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
 from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
@@ -43,6 +51,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BulkStats",
+    "ClientConfig",
     "ClientStateError",
     "ConfigError",
     "Dataset",
@@ -74,8 +83,11 @@ __all__ = [
     "SampleResult",
     "SampleResultStream",
     "ServerError",
+    "SyncModelArtsClient",
+    "SyncStream",
     "TransportError",
     "VersionListing",
     "__version__",
     "create_client",
+    "create_sync_client",
 ]

@@ -24,7 +24,16 @@ import httpx
 from ._auth import AKSKAuth
 from ._bulk._options import BulkKwargs, BulkOptions
 from ._bulk._stream import Fetchers, stream_results
-from ._config import Connection, read_context, read_env
+from ._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    Connection,
+    config_of,
+    read_context,
+    read_env,
+)
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._log import logger
 from ._paths import checked_headers
@@ -58,10 +67,6 @@ __all__ = [
     "create_client",
 ]
 
-#: connect 10 s, read 30 s, write 30 s, waiting for a pooled connection 30 s (each attempt; see RetryPolicy.deadline).
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
-DEFAULT_MAX_CONNECTIONS = 100
-DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 USER_AGENT = f"modelarts-async/{__version__}"
 
 
@@ -109,8 +114,10 @@ class ModelArtsClient:
                 "http_client=, set them on your transport or httpx.AsyncClient"
             )
         self._auth = auth
-        self._network = network  # image downloads reach OBS through the same proxy and TLS settings
         headers = checked_headers(headers or {})
+        # What `config` reports besides what the pipeline holds (see "settings as one value" below); image
+        # downloads reach OBS through the same proxy and TLS settings.
+        self._network, self._headers, self._max_response_bytes = network, headers, max_response_bytes
         self._owns = True
         self._max_connections = max_connections if own_connections else None
         self._pool = (
@@ -242,6 +249,37 @@ class ModelArtsClient:
             timeout=None if timeout is None else httpx.Timeout(timeout),
         )
         return clone
+
+    # -- settings as one value (ClientConfig) ------------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, config: ClientConfig) -> Self:
+        """A client with the settings of `config` (e.g. one pickled to a worker process), with its own pool."""
+        return cls(config.endpoint, **config.client_options())
+
+    @property
+    def config(self) -> ClientConfig:
+        """This client's settings as a `ClientConfig` (current retry and timeout: `with_options` copies differ).
+
+        Raises `ConfigError` saying why for a client a config cannot rebuild: one made with `transport=` or
+        `http_client=`, an auth other than `AKSKAuth`, `TokenAuth` or `IAMPasswordAuth`, or an `ssl.SSLContext`.
+        """
+        if self._pool is None:
+            raise ConfigError(
+                "this client was made with transport= or http_client=, which a ClientConfig cannot carry (a "
+                "connection object does not pickle): make the client without them to take its config"
+            )
+        return config_of(
+            self.endpoint,
+            self.project_id,
+            self._auth,
+            self._network,
+            timeout=self._pipeline.timeout,
+            retry=self._pipeline.retry,
+            headers=self._headers,
+            max_connections=self._max_connections,
+            max_response_bytes=self._max_response_bytes,
+        )
 
     def _project(self, project_id: str | None) -> str:
         project = project_id if project_id is not None else self.project_id

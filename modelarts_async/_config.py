@@ -1,7 +1,8 @@
-"""Connection settings from a config file of named contexts or from environment variables, as a plain value.
+"""A client's settings as plain values: `ClientConfig`, and the `Connection` a config file or the environment gives.
 
 `read_context()` and `read_env()` return a `Connection` (endpoint, project, auth); `create_client()` and
-`ModelArtsClient.from_env()` build a client from it.
+`ModelArtsClient.from_env()` build a client from it. `ClientConfig` holds every setting a client can be rebuilt
+from (credentials as text, not auth objects), so it pickles: one value to send to the workers of a cluster.
 
 The file (default `~/.modelarts/config.json`, or the path in `MODELARTS_CONFIG`)::
 
@@ -18,19 +19,40 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
-from attrs import frozen
+from attrs import field, frozen
 
 from ._auth import AKSKAuth, TokenAuth
 from ._exceptions import ConfigError, InvalidArgumentError
 from ._iam import IAMPasswordAuth
+from ._retry import RetryPolicy
 from ._service import endpoint_for_region, is_valid_region
+from ._transport._network import Network
 
-__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG_FILE", "ENV_NAMES", "Connection", "read_context", "read_env"]
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_TIMEOUT",
+    "ENV_NAMES",
+    "ClientConfig",
+    "Connection",
+    "config_of",
+    "read_context",
+    "read_env",
+]
+
+#: connect 10 s, read 30 s, write 30 s, waiting for a pooled connection 30 s (each attempt; see RetryPolicy.deadline).
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 DEFAULT_CONFIG_FILE = "~/.modelarts/config.json"
 CONFIG_ENV = "MODELARTS_CONFIG"
@@ -188,7 +210,7 @@ def _connection(values: dict[str, str], where: str, name: Callable[[str], str]) 
     return Connection(endpoint, project_id, auth, where)
 
 
-def _auth(values: dict[str, str], where: str, name: Callable[[str], str], project_id: str) -> httpx.Auth:
+def _auth(values: dict[str, str], where: str, name: Callable[[str], str], project_id: str | None) -> httpx.Auth:
     methods = [method for method, keys in _AUTH_KEYS.items() if any(key in values for key in keys)]
     if len(methods) > 1:
         raise ConfigError(f"{where} has two authentication methods ({' and '.join(methods)}): keep one")
@@ -212,3 +234,157 @@ def _auth(values: dict[str, str], where: str, name: Callable[[str], str], projec
         project_id=project_id,
         iam_endpoint=values.get("iam_endpoint"),
     )
+
+
+def _hidden(value: object) -> str:
+    return "None" if value is None else "'***'"
+
+
+def _header_items(headers: Mapping[str, str] | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Headers as a tuple of pairs: a frozen value must not hold a dict someone could change."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return tuple((str(name), str(value)) for name, value in items)
+
+
+def _header_names(headers: tuple[tuple[str, str], ...]) -> str:
+    # Header values may be credentials (X-Auth-Token, Authorization): the repr names the headers only.
+    return repr({name: "***" for name, _ in headers})
+
+
+def _proxy_shown(proxy: str | None) -> str:
+    # A proxy URL may hold a user name and password: the repr shows where it goes, not who logs in.
+    if proxy is None:
+        return "None"
+    parts = urlsplit(proxy)
+    return repr(f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else ""))
+
+
+@frozen
+class ClientConfig:
+    """Every setting of a client as one frozen value that pickles: to rebuild the same client in another process.
+
+    Make one by hand, or take `client.config` of a client you have; `ModelArtsClient.from_config(config)` and
+    `SyncModelArtsClient.from_config(config)` build a client from it. Credentials are kept as text (one way to
+    authenticate: `ak` + `sk` (+ `security_token`), `token`, or `username` + `password` + `domain_name` with
+    `region` or `iam_endpoint`; none for a service that needs no auth). The `repr` hides them, but pickling carries
+    them: send a config only where those credentials may go, as with any secret a worker needs::
+
+        config = ClientConfig("https://modelarts.cn-north-4.myhuaweicloud.com", project_id=pid, ak=ak, sk=sk)
+        with SyncModelArtsClient.from_config(config) as client:
+            dataset = client.get_dataset(dataset_id="WxCREuCkBSAlQr9xrde")
+
+    It pickles as long as `retry`'s `sleep` and `clock` do (the defaults do). Raises `ConfigError` naming the
+    field when the credentials do not make one way to authenticate.
+    """
+
+    endpoint: str
+    project_id: str | None = None
+    ak: str | None = field(default=None, repr=_hidden)
+    sk: str | None = field(default=None, repr=_hidden)
+    security_token: str | None = field(default=None, repr=_hidden)
+    token: str | None = field(default=None, repr=_hidden)
+    username: str | None = None
+    password: str | None = field(default=None, repr=_hidden)
+    domain_name: str | None = None
+    #: The IAM region of password authentication (`iam_endpoint` names another IAM).
+    region: str | None = None
+    iam_endpoint: str | None = None
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=httpx.Timeout)
+    retry: RetryPolicy = field(factory=RetryPolicy)
+    headers: tuple[tuple[str, str], ...] = field(default=(), converter=_header_items, repr=_header_names)
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    proxy: str | None = field(default=None, repr=_proxy_shown)
+    #: True, False, or the path of a CA bundle (an `ssl.SSLContext` does not pickle: pass a path).
+    verify: bool | str = True
+    trust_env: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        self.auth()  # bad credentials fail here, naming the field, not later in a worker
+
+    def auth(self) -> httpx.Auth | None:
+        """A new auth object for these credentials (each client gets its own: an IAM token cache is per client)."""
+        values = {key: value for key in _CREDENTIAL_KEYS if (value := getattr(self, key)) is not None}
+        if not any(key in values for keys in _AUTH_KEYS.values() for key in keys):
+            return None
+        try:
+            return _auth(values, "ClientConfig", repr, self.project_id)
+        except InvalidArgumentError as exc:
+            raise ConfigError(f"ClientConfig: {exc}") from None
+
+    def client_options(self) -> dict[str, Any]:
+        """The keyword arguments of `ModelArtsClient` (after the endpoint) that make a client of these settings."""
+        return {
+            "project_id": self.project_id,
+            "auth": self.auth(),
+            "timeout": self.timeout,
+            "retry": self.retry,
+            "headers": dict(self.headers),
+            "max_connections": self.max_connections,
+            "max_response_bytes": self.max_response_bytes,
+            "proxy": self.proxy,
+            "verify": self.verify,
+            "trust_env": self.trust_env,
+        }
+
+
+_CREDENTIAL_KEYS = (*(key for keys in _AUTH_KEYS.values() for key in keys), "region")
+
+
+def config_of(
+    endpoint: str,
+    project_id: str | None,
+    auth: httpx.Auth | None,
+    network: Network,
+    **settings: Any,
+) -> ClientConfig:
+    """The `ClientConfig` of a client made with these settings; `ConfigError` saying why when one cannot be."""
+    if isinstance(network.verify, ssl.SSLContext):
+        raise ConfigError(
+            "this client's verify= is an ssl.SSLContext, which a ClientConfig cannot carry (it does not pickle): "
+            "pass the CA bundle's path as verify= instead"
+        )
+    return ClientConfig(
+        endpoint,
+        project_id=project_id,
+        proxy=network.proxy,
+        verify=network.verify,
+        trust_env=network.trust_env,
+        **_credentials(auth, project_id),
+        **settings,
+    )
+
+
+def _credentials(auth: httpx.Auth | None, project_id: str | None) -> dict[str, Any]:
+    """The credentials of one of our own auth objects, as `ClientConfig` fields; `ConfigError` for any other."""
+    if auth is None:
+        return {}
+    if type(auth) not in (AKSKAuth, TokenAuth, IAMPasswordAuth):
+        raise ConfigError(
+            f"this client's auth is a {type(auth).__name__}, which a ClientConfig cannot carry: it holds AKSKAuth, "
+            "TokenAuth or IAMPasswordAuth credentials (not subclasses, which may sign differently)"
+        )
+    if isinstance(auth, AKSKAuth):
+        ak, sk, security_token = auth.secret_values()
+        _check_same_project("AKSKAuth", auth.project_id, project_id, optional=True)
+        return {"ak": ak, "sk": sk, "security_token": security_token}
+    if isinstance(auth, TokenAuth):
+        (token,) = auth.secret_values()
+        return {"token": token}
+    assert isinstance(auth, IAMPasswordAuth)
+    _check_same_project("IAMPasswordAuth", auth.project_id, project_id, optional=False)
+    return {
+        "username": auth.username,
+        "password": auth.secret_values()[0],
+        "domain_name": auth.domain_name,
+        "region": auth.region,
+        "iam_endpoint": auth.iam_endpoint,
+    }
+
+
+def _check_same_project(kind: str, auth_project: str | None, project_id: str | None, *, optional: bool) -> None:
+    if auth_project != project_id and not (optional and auth_project is None):
+        raise ConfigError(
+            f"this client's {kind} has project_id={auth_project!r} but the client has {project_id!r}: a "
+            "ClientConfig holds one project_id for both, so make the client with the same one"
+        )

@@ -14,7 +14,8 @@ Users catch `ModelArtsError` and never see a raw httpx exception::
     ├── ResponseValidationError    an answer that is not JSON or not the documented shape
     ├── ImageDownloadError         an image that could not be downloaded: not http(s), expired, not an image, too big
     ├── InvalidArgumentError       bad input, caught before anything is sent (also a ValueError)
-    ├── ConfigError                the config file or environment cannot give a client (also a ValueError)
+    ├── ConfigError                the config file or environment cannot give a client, or a client a
+    │                                ClientConfig (also a ValueError)
     └── ClientStateError           the client is closed, or used from another event loop (also a RuntimeError)
 
 No message, attribute or repr here ever holds a credential: the decoder redacts token headers that gateways
@@ -166,6 +167,10 @@ class ClientStateError(ModelArtsError, RuntimeError):
 
 class ConfigError(ModelArtsError, ValueError):
     """The config file or the environment cannot give a client: missing, not JSON, or a context is wrong.
+
+    Also raised by `ClientConfig(...)` for credentials that make no way to authenticate, and by `client.config`
+    for a client that a `ClientConfig` cannot carry (one made with `transport=`, `http_client=`, an auth of the
+    user's own or an `ssl.SSLContext`).
 
     The message says which file, context and key; it never holds a value from the file (they may be secrets).
     """

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._paths import dataset_stats_path, version_path, versions_path
-from .._pipeline import Pipeline
+from .._pipeline import Pipeline, Reply
 from ._calls import QueryValue, _call, _optional_str, query_string
 from ._pager import Listing, OffsetMode, check_offset_mode, check_pages_in_flight
 from ._stats import DatasetStats
@@ -36,19 +36,25 @@ async def get_dataset_stats(
     """`GET .../datasets/{dataset_id}/data-annotations/stats` structured into a `DatasetStats`."""
     params: dict[str, QueryValue] = {"sample_state": _optional_str("sample_state", sample_state)}
     target = dataset_stats_path(project_id, dataset_id) + query_string(params)
-    reply = await _call(pipeline, target, project_id, dataset_id)
-    return structure_dataset_stats(
-        reply.data, dataset_id=dataset_id, status_code=reply.status_code, request_id=reply.request_id
-    )
+
+    def structure(reply: Reply) -> DatasetStats:
+        return structure_dataset_stats(
+            reply.data, dataset_id=dataset_id, status_code=reply.status_code, request_id=reply.request_id
+        )
+
+    return await _call(pipeline, target, structure, project_id, dataset_id)
 
 
 async def get_version(pipeline: Pipeline, project_id: str, dataset_id: str, version_id: str) -> DatasetVersion:
     """`GET .../datasets/{dataset_id}/versions/{version_id}` structured into a `DatasetVersion`."""
     target = version_path(project_id, dataset_id, version_id)
-    reply = await _call(pipeline, target, project_id, dataset_id, version_id=version_id)
-    return structure_version(
-        reply.data, requested_version_id=version_id, status_code=reply.status_code, request_id=reply.request_id
-    )
+
+    def structure(reply: Reply) -> DatasetVersion:
+        return structure_version(
+            reply.data, requested_version_id=version_id, status_code=reply.status_code, request_id=reply.request_id
+        )
+
+    return await _call(pipeline, target, structure, project_id, dataset_id, version_id=version_id)
 
 
 def _version_id(version: DatasetVersion) -> str:
@@ -69,10 +75,13 @@ def list_versions(
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[DatasetVersion]]:
         target = path + query_string({"offset": offset, "limit": limit})
-        reply = await _call(pipeline, target, project_id, dataset_id)
-        return structure_version_page(
-            reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
-        )
+
+        def structure(reply: Reply) -> tuple[int | None, list[DatasetVersion]]:
+            return structure_version_page(
+                reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
+            )
+
+        return await _call(pipeline, target, structure, project_id, dataset_id)
 
     return VersionListing(
         fetch,
