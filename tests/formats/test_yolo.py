@@ -106,9 +106,10 @@ def test_labeled_sample_without_size_is_an_error(tmp_path: Path) -> None:
     with YoloWriter(tmp_path, labels=NAMES) as writer:
         result = writer.add(sample("a", [box_label("car", (0, 0, 10, 10))], size=None))
         unlabeled = writer.add(sample("b", [], size=None))
-        given = writer.add(sample("c", [box_label("car", (0, 0, 10, 10))], size=None), size=(20, 20))
+        writer.add(sample("c", [box_label("car", (0, 0, 10, 10))], size=None), size=(20, 20))
     assert not result.ok
-    assert result.error is not None and "size" in result.error
+    assert result.error is not None
+    assert "size" in result.error
     assert not (tmp_path / "labels" / "train" / "a.txt").exists()
     assert unlabeled.ok
     assert _rows(tmp_path / "labels" / "train" / "c.txt") == [["0", "0.25", "0.25", "0.5", "0.5"]]
