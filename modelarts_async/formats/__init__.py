@@ -16,7 +16,7 @@ Each writer is a plain sync context manager that holds one sample at a time and 
 
 from ._adapter import image_info_to_sample
 from ._coco import CocoWriter
-from ._convert import FORMATS, ConvertSummary, convert_jsonl
+from ._convert import ConvertSummary, convert_jsonl
 from ._csv import CsvWriter
 from ._manifest import ManifestWriter
 from ._report import AddResult, Skip, WriteSummary
@@ -25,7 +25,6 @@ from ._voc import VocWriter
 from ._yolo import YoloWriter
 
 __all__ = [
-    "FORMATS",
     "AddResult",
     "CocoWriter",
     "ConvertSummary",

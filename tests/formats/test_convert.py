@@ -13,7 +13,7 @@ from pycocotools.coco import COCO
 from support.formats import files_under, png, random_dataset, wire_sample, write_jsonl
 
 from modelarts_async import InvalidArgumentError
-from modelarts_async.formats import FORMATS, convert_jsonl
+from modelarts_async.formats import convert_jsonl
 from modelarts_async.testing import box_label, classification_label, shape_label
 
 
@@ -119,7 +119,7 @@ def test_sizes_from_image_headers(tmp_path: Path) -> None:
     assert sources == [str(images / "a.png"), "https://bucket.obs.example.com/data/b.jpg", str(images / "c.jpg")]
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", ["coco", "yolo", "voc", "manifest", "csv"])
 def test_the_same_export_gives_the_same_bytes(tmp_path: Path, fmt: Any) -> None:
     export = write_jsonl(tmp_path / "samples.jsonl", random_dataset(300, seed=9))
     out = tmp_path / "out"
