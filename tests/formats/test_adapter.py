@@ -27,7 +27,7 @@ def test_positions_become_shapes(pos: tuple[object, ...], shape: str, box: tuple
     (label,) = sample.labels
     assert (label.name, label.shape, label.box) == ("car", shape, box)
     assert sample.size == (200, 100)
-    assert sample.to_image_info().tags[0].pos == info.tags[0].pos  # type: ignore[union-attr]
+    assert sample.to_image_info().tags[0].box == info.tags[0].box  # type: ignore[union-attr]
 
 
 def test_classification_and_unknown_positions(tmp_path: Path) -> None:
