@@ -142,16 +142,41 @@ def _names_in(data: Any, where: str) -> list[str]:
 
 def _first_pass(source: str) -> tuple[tuple[str, ...], bool]:
     """The label names in order of first appearance (names no format can hold are left out: their labels are
-    reported as skips) and whether any label is a polygon."""
+    reported as skips) and whether any label is a polygon.
+
+    It reads the JSON as it is, without building samples: a line the second pass finds bad adds nothing here.
+    """
     seen: dict[str, None] = {}
     polygons = False
-    for _, sample in _samples(source):
-        if isinstance(sample, Sample):
-            for label in sample.labels:
-                if label.name is not None and label.name not in seen and check_label_name(label.name) is None:
-                    seen[label.name] = None
-                polygons = polygons or label.shape == "polygon"
+    with open(source, "rb") as file:
+        for raw in file:
+            for name, shape in _names_and_shapes(raw):
+                if name not in seen and check_label_name(name) is None:
+                    seen[name] = None
+                polygons = polygons or shape == "polygon"
     return tuple(seen), polygons
+
+
+def _names_and_shapes(raw: bytes) -> Iterator[tuple[str, object]]:
+    """`(name, shape)` of each named label of a v2 line (`labels`) or a v1 line (`tags`), nothing for other lines."""
+    try:
+        data = _DECODER.decode(raw.decode())
+    except (ValueError, RecursionError):
+        return
+    labels = data.get("labels", data.get("tags")) if isinstance(data, dict) and "error" not in data else None
+    for label in labels if isinstance(labels, list) else ():
+        if isinstance(label, str):
+            yield label, None
+        elif isinstance(label, dict) and isinstance(name := label.get("name", label.get("tag")), str):
+            prop = label.get("property")
+            yield name, prop.get("@modelarts:shape") if isinstance(prop, dict) else _v1_shape(label.get("pos"))
+
+
+def _v1_shape(pos: object) -> str | None:
+    """ "polygon" for a v1 position of 3 or more points (as `image_info_to_sample` reads it)."""
+    if isinstance(pos, list) and len(pos) >= 3 and all(isinstance(point, list) for point in pos):
+        return "polygon"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ outside the output directory.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import unicodedata
@@ -57,9 +58,10 @@ def check_file_name(file_name: str) -> str | None:
     return f"file name {shown(file_name)} is not a safe file name (A-Z a-z 0-9 . _ -, not starting with '.')"
 
 
+@functools.lru_cache(maxsize=4096)  # a dataset has few names, each checked on every label
 def check_label_name(name: str | None) -> str | None:
     """Why `name` cannot be written as a class name (None when it can): empty, `/`, a line break or a control."""
-    if name is None or not name:
+    if not isinstance(name, str) or not name:
         return "label has no name"
     if "/" in name:
         return f"label name {shown(name)} contains '/'"
