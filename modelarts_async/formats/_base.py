@@ -168,7 +168,10 @@ class FormatWriter:
         skipped: list[Skip] = []
         for label in entry.sample.labels:
             item = self._label_object(entry, label)
-            (objects if isinstance(item, LabelObject) else skipped).append(item)  # type: ignore[arg-type]
+            if isinstance(item, LabelObject):
+                objects.append(item)
+            else:
+                skipped.append(item)
         return objects, skipped
 
     def _label_object(self, entry: Entry, label: SampleLabel) -> LabelObject | Skip:

@@ -283,4 +283,4 @@ def _jsonl(out_dir: str, name: str) -> IO[str]:
 
 
 def _write(file: IO[str], record: dict[str, Any]) -> None:
-    file.write(json.dumps(record, ensure_ascii=False) + "\n")
+    file.write(json.dumps(record) + "\n")  # ASCII: an id or name with a lone surrogate is still written

@@ -99,8 +99,17 @@ class ManifestWriter(FormatWriter):
 
 def _source(entry: Entry) -> str | None:
     if entry.image_path is not None:
-        return entry.image_path
+        return entry.image_path if _is_text(entry.image_path) else None
     return None if entry.sample.source is None else source_without_query(entry.sample.source)
+
+
+def _is_text(path: str) -> bool:
+    """Whether `path` can be written as UTF-8 (a path read from disk may hold undecodable bytes as surrogates)."""
+    try:
+        path.encode()
+    except UnicodeError:
+        return False
+    return True
 
 
 def _classification(item: LabelObject) -> dict[str, Any]:

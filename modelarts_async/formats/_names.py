@@ -34,6 +34,8 @@ _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
 _DEFAULT_EXTENSION = ".jpg"
 #: Control characters, surrogates, and line or paragraph separators: each breaks a line-based or XML format.
 _BAD_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: Characters XML and YAML refuse even escaped.
+_NONCHARACTERS = frozenset("\ufffe\uffff")
 _MAX_ECHO = 60
 
 
@@ -65,7 +67,7 @@ def check_label_name(name: str | None) -> str | None:
         return "label has no name"
     if "/" in name:
         return f"label name {shown(name)} contains '/'"
-    if any(unicodedata.category(char) in _BAD_CATEGORIES for char in name):
+    if any(unicodedata.category(char) in _BAD_CATEGORIES or char in _NONCHARACTERS for char in name):
         return f"label name {shown(name)} contains a line break or a control character"
     return None
 
@@ -124,8 +126,9 @@ def source_without_query(url: str) -> str | None:
     """`url` without its query or fragment (where a pre-signed URL keeps its signature); None unless it is an
     http(s) or obs URL."""
     try:
+        url.encode()  # a lone surrogate (JSON allows one escaped) cannot be written as UTF-8
         parts = urlsplit(url)
-    except ValueError:
+    except (ValueError, UnicodeError):
         return None
     if parts.scheme.lower() not in ("http", "https", "obs") or not parts.netloc:
         return None

@@ -3,12 +3,15 @@ never a file outside the output directory."""
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.formats import NAMES, sample, to_sample, wire_sample
@@ -163,3 +166,23 @@ def test_circle_may_run_past_the_edge_but_not_its_centre(tmp_path: Path) -> None
         result = writer.add(sample("a", [inside, outside]))
     assert result.written == 1
     assert "outside" in result.skipped[0].why
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.text(min_size=1, max_size=12))
+def test_any_label_name_is_refused_or_read_back_exactly(name: str) -> None:
+    with tempfile.TemporaryDirectory() as root:
+        try:
+            yolo = YoloWriter(os.path.join(root, "yolo"), labels=[name])
+        except InvalidArgumentError:
+            return
+        item = sample("a", [box_label(name, (1, 1, 5, 5))])
+        voc = VocWriter(os.path.join(root, "voc"), labels=[name])
+        table = CsvWriter(os.path.join(root, "csv"), labels=[name])
+        for writer in (yolo, voc, table):
+            with writer:
+                assert writer.add(item).written == 1
+        assert yaml.safe_load(Path(root, "yolo", "data.yaml").read_text(encoding="utf-8"))["names"] == {0: name}
+        assert ET.parse(Path(root, "voc", "Annotations", "a.xml")).getroot().findtext("object/name") == name
+        with Path(root, "csv", "labels.csv").open(newline="", encoding="utf-8") as file:
+            assert next(csv.DictReader(file))["label"] == name
