@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
@@ -79,7 +80,7 @@ class ManifestWriter(FormatWriter):
             "id": entry.sample_id,
             "annotation": annotations,
         }
-        self._file.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+        self._file.write(_json_line(line))
 
     def _detection(self, entry: Entry, shaped: list[LabelObject]) -> dict[str, Any]:
         location = f"Annotations/{entry.sample_id}.xml"
@@ -103,6 +104,12 @@ def _source(entry: Entry) -> str | None:
     return None if entry.sample.source is None else source_without_query(entry.sample.source)
 
 
+def _json_line(record: dict[str, Any]) -> str:
+    """`record` as one JSON line; text UTF-8 cannot hold (a lone surrogate from the service) is written escaped."""
+    text = json.dumps(record, ensure_ascii=False)
+    return text + "\n" if _is_text(text) else json.dumps(record) + "\n"
+
+
 def _is_text(path: str) -> bool:
     """Whether `path` can be written as UTF-8 (a path read from disk may hold undecodable bytes as surrogates)."""
     try:
@@ -118,6 +125,7 @@ def _classification(item: LabelObject) -> dict[str, Any]:
         "name": item.name,
         "annotated-by": item.label.annotated_by or "human",
     }
-    if item.label.score is not None:
-        annotation["confidence"] = item.label.score
+    score = item.label.score
+    if isinstance(score, int | float) and not isinstance(score, bool) and math.isfinite(score):
+        annotation["confidence"] = score
     return annotation

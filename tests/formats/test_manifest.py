@@ -73,3 +73,18 @@ def test_a_sample_without_a_usable_source_is_an_error(tmp_path: Path, source: st
 def test_a_split_without_a_usage_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="holdout"):
         ManifestWriter(tmp_path, labels=NAMES, splits=("train", "holdout"))
+
+
+def test_odd_label_fields_never_break_a_line(tmp_path: Path) -> None:
+    labels = [
+        {**classification_label("car", annotated_by="auto\ud800"), "score": float("nan")},
+        classification_label("bus", score=1),
+    ]
+    with ManifestWriter(tmp_path, labels=NAMES) as manifest:
+        result = manifest.add(to_sample(wire_sample("a", labels)))
+    assert result.written == 2
+    (line,) = _lines(tmp_path)
+    car, bus = line["annotation"]
+    assert "confidence" not in car
+    assert car["annotated-by"] == "auto\ud800"
+    assert bus["confidence"] == 1
