@@ -46,6 +46,12 @@ def test_always_one_of_the_splits_with_a_share(sample_id: str, ratios: list[floa
     assert splits[assign_split(sample_id, splits)] > 0
 
 
+def test_default_is_80_20() -> None:
+    counts = Counter(assign_split(sample_id) for sample_id in IDS[:5000])
+    assert set(counts) == {"train", "val"}
+    assert counts["val"] / 5000 == pytest.approx(0.2, abs=0.03)
+
+
 def test_parse_splits() -> None:
     assert parse_splits("train=0.8,val=0.2") == {"train": 0.8, "val": 0.2}
     assert parse_splits(" train = 0.9 , test=0.1") == {"train": 0.9, "test": 0.1}
