@@ -292,8 +292,11 @@ def _check_shared_failure(source: RecordSource, outcome: Outcome, progress: Prog
     if error is None or not (stops_export(error) or (not progress.ok and is_reach_failure(error))):
         return
     hint = source.advice.failure_hint(error)
+    message = source.advice.describe(error)
+    if not progress.done:  # nothing written in this run: lead with what to do, no resume to advise
+        raise StopExport(message, *([hint] if hint else []))
     raise StopExport(
-        f"stopped after {progress.done:,} ids: {source.advice.describe(error)}",
+        f"stopped after {progress.done:,} ids: {message}",
         *([hint] if hint else []),
         "(ids not yet written are exported by a rerun with --resume)",
     )

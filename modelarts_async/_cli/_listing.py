@@ -33,7 +33,7 @@ from ._ids_file import DONE, FAILED, SENT, IdIndex
 from ._jsonl_file import Identity, ResumeState
 from ._output import ExportOutput, spooled_key
 from ._progress import Console, Progress
-from ._reach import FailureAdvice
+from ._reach import FailureAdvice, is_reach_failure
 from ._settings import ExportSettings
 
 __all__ = ["ListingSource", "RecordListing", "export_listing", "run_listing"]
@@ -160,7 +160,7 @@ async def run_listing(
 
 def _stopped(source: ListingSource, error: ModelArtsError, written: int) -> StopExport:
     hints = [hint] if (hint := source.advice.failure_hint(error)) else []
-    if not isinstance(error, NotFoundError):
+    if not isinstance(error, NotFoundError) and not (is_reach_failure(error) and not written):
         hints.append(f"(a rerun with --resume lists again and exports the {source.noun} not yet written)")
     message = source.advice.describe(error)
     if not written:
