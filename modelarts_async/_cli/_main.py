@@ -76,24 +76,56 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **{**kwargs, "allow_abbrev": False})
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        parsed, extras = self.parse_known_args(args, namespace)
+        argv = list(sys.argv[1:] if args is None else args)
+        command = self._command_parser(argv)
+        unknown = _first_unknown_option(command or self, argv)
+        if unknown is not None:  # before argparse, which would first complain of a required option "missing"
+            (command or self).error(_unknown(unknown, command or self))
+        parsed, extras = self.parse_known_args(argv, namespace)
         if extras:
-            usage: argparse.ArgumentParser = getattr(parsed, "usage", None) or self
-            usage.error(_unknown(extras[0], usage))
+            self.error(_unknown(extras[0], self))
         return parsed
+
+    def _command_parser(self, argv: list[str]) -> argparse.ArgumentParser | None:
+        """The parser of the command `argv` names (its first word that is a command), if any."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                commands: dict[str, argparse.ArgumentParser] = action.choices
+                return next((commands[word] for word in argv if word in commands), None)
+        return None
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _first_unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first `--option` in `argv` that `parser` does not know (an option's value is never taken for one)."""
+    known = {name: action for action in parser._actions for name in action.option_strings}
+    takes_value = False
+    for word in argv:
+        if takes_value:
+            takes_value = False
+            continue
+        if word == "--":
+            return None
+        if not word.startswith("--"):
+            continue
+        name, equals, _ = word.partition("=")
+        action = known.get(name)
+        if action is None:
+            return name
+        takes_value = not equals and action.nargs != 0
+    return None
+
+
 def _unknown(word: str, parser: argparse.ArgumentParser) -> str:
-    """What to say of an argument the command does not take: the option it resembles, if one does."""
+    """What to say of an argument the command does not take: the option it abbreviates or resembles, if any."""
     if not word.startswith("-"):
         return f"unexpected argument {word!r}"
     option = word.partition("=")[0]
-    known = [name for action in parser._actions for name in action.option_strings]
-    close = difflib.get_close_matches(option, known, n=1)
+    known = [name for action in parser._actions for name in action.option_strings if name.startswith("--")]
+    close = [name for name in known if name.startswith(option)][:1] or difflib.get_close_matches(option, known, n=1)
     return f"unknown option {option}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
