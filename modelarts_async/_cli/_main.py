@@ -4,9 +4,15 @@
 Exit codes: 0 all ids succeeded, 2 some ids failed (their lines say why), 1 a usage or configuration error or a
 failure that stops the whole run (rejected credentials, an output that cannot be written), 130 interrupted.
 
-    main ─▶ parser ─▶ _connection (the client) ─▶ _export (plan, run an export of ids) ─▶ _jsonl_file / _ids_file
-                                              └▶ _listing (a whole dataset)          ─▶ / _progress
-    v1 source: _export.ImageLabels; v2 sources: _samples (SamplesById, DatasetSamples)
+    main ─▶ parser ─▶ _connection: the client, and how failures are worded (_reach)
+      │
+      ├─▶ _export.export_ids ........ an ids file (_ids_file; --shard: _shard) ──┐
+      └─▶ _listing.export_listing ... every sample of a dataset ─────────────────┴─▶ _output.ExportOutput: check,
+                                                                                     lock (_lock), resume and repair
+    sources: _export.ImageLabels (v1); _samples.SamplesById, DatasetSamples (v2)     (_jsonl_file), sidecar, write,
+    progress line and counts: _progress                                              finish, report
+
+Both exports hand the output's whole life to one `ExportOutput`; they read ids and run the fetching, nothing else.
 
 The command owns standard error: `capture_logging` routes every log line through the same `Console` as the
 progress line, at the level `-q`/`-v` chose.
