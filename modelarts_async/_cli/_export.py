@@ -275,9 +275,13 @@ async def run_export(
         progress.stats = lambda: outcomes.stats
         async with outcomes:
             async for outcome in outcomes:
-                _check_shared_failure(source, outcome, progress)
-                for ready in held.pass_on(outcome):
-                    write_outcome(source.key_field, ready, output, progress)
+                if outcome.error is not None:
+                    _check_shared_failure(source, outcome.error, progress)
+                if held.holding:
+                    for ready in held.pass_on(outcome):
+                        write_outcome(source.key_field, ready, output, progress)
+                else:
+                    write_outcome(source.key_field, outcome, output, progress)
         for ready in held.release():
             write_outcome(source.key_field, ready, output, progress)
     except NotFoundError as error:  # the stream's own stop: its first outcomes were all "not found"
@@ -286,10 +290,9 @@ async def run_export(
         await source.aclose()
 
 
-def _check_shared_failure(source: RecordSource, outcome: Outcome, progress: Progress) -> None:
+def _check_shared_failure(source: RecordSource, error: Exception, progress: Progress) -> None:
     """`StopExport` for a failure every other id would hit too (before any success, an unreachable endpoint)."""
-    error = outcome.error
-    if error is None or not (stops_export(error) or (not progress.ok and is_reach_failure(error))):
+    if not (stops_export(error) or (not progress.ok and is_reach_failure(error))):
         return
     hint = source.advice.failure_hint(error)
     message = source.advice.describe(error)
@@ -315,6 +318,11 @@ class _HeldNotFound:
     def __init__(self, limit: int | None) -> None:
         self.limit = limit
         self._held: list[Outcome] | None = [] if limit is not None else None
+
+    @property
+    def holding(self) -> bool:
+        """Whether outcomes are still held (else each is written as it comes)."""
+        return self._held is not None
 
     def pass_on(self, outcome: Outcome) -> list[Outcome]:
         """The outcomes to write now: none while holding, else `outcome` after whatever was held."""
