@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 from pathlib import Path
 
 import pytest
 from cli_run import IDS, JOB, PROJECT, Served, export_args, exported_ids, names_in, read_lines, run_cli, start_cli
 
+from modelarts_async._cli._errors import StopExport
+from modelarts_async._cli._lock import OutputLock
 from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
 
 
@@ -140,3 +143,26 @@ async def test_a_bad_shard_is_a_usage_error_naming_it(tmp_path: Path, shard: str
     assert "argument --shard: must be I/N" in run.stderr
     assert repr(shard) in run.stderr
     assert names_in(tmp_path) == []
+
+
+def test_the_lock_names_its_holder_and_is_free_again_once_released(tmp_path: Path) -> None:
+    path = str(tmp_path / "out.jsonl.lock")
+    busy = rf"^another export \(pid {os.getpid()}\) holds out.jsonl: wait"
+    with OutputLock(path, guarded="out.jsonl"), pytest.raises(StopExport, match=busy):
+        OutputLock(path, guarded="out.jsonl").acquire()
+    assert names_in(tmp_path) == []
+    with OutputLock(path, guarded="out.jsonl"):
+        assert Path(path).read_text() == f"{os.getpid()}\n"
+
+
+def test_a_lock_file_removed_under_a_waiting_export_is_not_trusted(tmp_path: Path) -> None:
+    """A run that ends removes its lock file; a run that opened that file just before must lock the new one."""
+    path = tmp_path / "out.jsonl.lock"
+    path.write_text("")
+    stale = os.open(path, os.O_RDWR)  # opened by a "second" run, which has not locked it yet
+    first = OutputLock(str(path), guarded="out.jsonl").acquire()
+    first.release()  # removes the file: `stale` is now an inode no longer at the path
+    with OutputLock(str(path), guarded="out.jsonl"):
+        held = os.stat(path)
+        assert (held.st_ino, held.st_dev) != (os.fstat(stale).st_ino, os.fstat(stale).st_dev)
+    os.close(stale)
