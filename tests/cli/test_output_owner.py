@@ -155,14 +155,21 @@ def test_the_lock_names_its_holder_and_is_free_again_once_released(tmp_path: Pat
         assert Path(path).read_text() == f"{os.getpid()}\n"
 
 
-def test_a_lock_file_removed_under_a_waiting_export_is_not_trusted(tmp_path: Path) -> None:
-    """A run that ends removes its lock file; a run that opened that file just before must lock the new one."""
-    path = tmp_path / "out.jsonl.lock"
-    path.write_text("")
-    stale = os.open(path, os.O_RDWR)  # opened by a "second" run, which has not locked it yet
-    first = OutputLock(str(path), guarded="out.jsonl").acquire()
-    first.release()  # removes the file: `stale` is now an inode no longer at the path
-    with OutputLock(str(path), guarded="out.jsonl"):
-        held = os.stat(path)
-        assert (held.st_ino, held.st_dev) != (os.fstat(stale).st_ino, os.fstat(stale).st_dev)
-    os.close(stale)
+class RemovedAfterOpen(OutputLock):
+    """A lock whose file another run removes (as a run does when it ends) between our open and our flock."""
+
+    removed = False
+
+    def _open(self) -> int:
+        fd = super()._open()
+        if not self.removed:
+            self.removed = True
+            os.remove(self.path)
+        return fd
+
+
+def test_a_lock_file_removed_before_it_was_locked_is_not_trusted(tmp_path: Path) -> None:
+    """Locking a file no longer at the path would guard nothing: the lock is taken again on the file at the path."""
+    path = str(tmp_path / "out.jsonl.lock")
+    with RemovedAfterOpen(path, guarded="out.jsonl"), pytest.raises(StopExport, match="another export"):
+        OutputLock(path, guarded="out.jsonl").acquire()
