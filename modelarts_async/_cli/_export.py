@@ -1,9 +1,9 @@
 """The export engine: a file of ids in, one JSON line per distinct id out, resumable, in bounded memory.
 
-    ids file (--shard: its share) ──IdIndex (count, dedupe)──┐
-    ExportOutput (check, lock, resume: repair against the index)┴─▶ ids still to fetch ──▶ RecordSource ──▶ a line
-                                                                                          (a bulk run)     each ──▶
-                                                                                                 ExportOutput.write
+    ids file (--shard: its share) ──▶ IdIndex (count, dedupe) ──▶ ids still to fetch ──▶ RecordSource (a bulk run)
+                                         ▲                                                      │ an Outcome per id
+    ExportOutput: check, lock, resume ───┘ (the output repaired against the index)              ▼
+    ExportOutput.write ◀──────────────────────────────────────────────── one line each (write_outcome)
 
 It knows one API family only through a `RecordSource`: the key field of its lines, the settings its output is
 bound to, and a stream of `Outcome`s for a stream of ids. `ImageLabels` is the v1 family (annotation jobs);
