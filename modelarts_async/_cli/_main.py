@@ -46,6 +46,7 @@ from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, sto
 from ._jsonl_file import encode_line
 from ._listing import export_listing
 from ._progress import Console, ConsoleHandler, capture_logging, release_logging
+from ._reach import is_reach_failure
 from ._samples import DatasetSamples, SampleFilters, SamplesById, sample_record
 from ._settings import STDOUT, ExportSettings
 from ._shard import parse_shard
@@ -383,7 +384,7 @@ async def _get(connection: CliClient, args: argparse.Namespace, console: Console
             hint = connection.failure_hint(exc)
             if hint:
                 console.line(hint)
-            return EXIT_USAGE if stops_export(exc) else EXIT_SOME_FAILED
+            return EXIT_USAGE if stops_export(exc) or is_reach_failure(exc) else EXIT_SOME_FAILED
     _write_stdout(encode_line(record))
     return EXIT_OK
 

@@ -81,13 +81,13 @@ async def test_an_unknown_host_says_the_dns_lookup_failed_and_what_to_check(tmp_
 
 async def test_a_refused_connection_and_a_tls_failure_are_named(served: Served, unused_tcp_port: int) -> None:
     refused = await run_cli("get", *connection(f"http://127.0.0.1:{unused_tcp_port}"), "--data-annotation-id", JOB, "x")
-    assert refused.code == 2
+    assert refused.code == 1  # as an export would: the endpoint is wrong, not the id
     assert (
         f"error: cannot reach http://127.0.0.1:{unused_tcp_port}: the connection was refused (check" in refused.stderr
     )
     tls_url = served.url.replace("http://", "https://")  # the fake speaks plain HTTP: the handshake fails
     tls = await run_cli("get", *connection(tls_url), "--data-annotation-id", JOB, IDS[0])
-    assert tls.code == 2
+    assert tls.code == 1
     assert f"error: cannot reach {tls_url}: the TLS handshake failed (check --endpoint" in tls.stderr
 
 

@@ -14,7 +14,7 @@ from cli_run import IDS, JOB, PROJECT, Served, export_args, exported_ids, names_
 
 from modelarts_async._cli._errors import StopExport
 from modelarts_async._cli._lock import OutputLock
-from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
+from modelarts_async.testing import FakeModelArts, Faults, RecordedRequest, generated_image_ids
 
 
 async def grown_past(path: Path, size: int, proc: asyncio.subprocess.Process) -> None:
@@ -29,14 +29,22 @@ async def grown_past(path: Path, size: int, proc: asyncio.subprocess.Process) ->
 
 async def test_a_second_export_into_a_file_in_use_exits_1_naming_the_holder_and_adds_no_line(tmp_path: Path) -> None:
     image_ids = generated_image_ids(300, seed=9)
-    fake = FakeModelArts(project_id=PROJECT, record=False, faults=Faults(latency=0.02))
+    fake = FakeModelArts(project_id=PROJECT, record=False)
     fake.add_generated_job(JOB, "classification", image_ids, seed=9)
     ids, out = tmp_path / "ids.txt", tmp_path / "out.jsonl"
     ids.write_text("\n".join(image_ids))
+    answered, go_on = 0, asyncio.Event()
+
+    async def pause_after_ten(_request: RecordedRequest) -> None:
+        nonlocal answered
+        answered += 1
+        if answered > 10:
+            await go_on.wait()  # the first export stays in the middle of its run while the others try
+
+    fake.on_request = pause_after_ten
     async with fake.serve() as url:
         first = await start_cli(export_args(url, ids, out, "--concurrency", "2"))
         await grown_past(out, 1, first)
-        assert first.returncode is None, "the first export ended before the second could start"
         for extra in (["--resume"], ["--overwrite"], []):
             second = await run_cli(*export_args(url, ids, out, *extra))
             assert second.code == 1, second.stderr
@@ -44,6 +52,8 @@ async def test_a_second_export_into_a_file_in_use_exits_1_naming_the_holder_and_
                 f"modelarts-async: error: another export (pid {first.pid}) holds {out}: wait for it to end, or "
                 "choose another --out"
             ]
+        assert first.returncode is None
+        go_on.set()
         _, err = await first.communicate()
         assert first.returncode == 0, err.decode()
     assert sorted(exported_ids(out)) == sorted(image_ids)  # every id once: the refused runs wrote nothing
