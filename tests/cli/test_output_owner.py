@@ -183,3 +183,12 @@ def test_a_lock_file_removed_before_it_was_locked_is_not_trusted(tmp_path: Path)
     path = str(tmp_path / "out.jsonl.lock")
     with RemovedAfterOpen(path, guarded="out.jsonl"), pytest.raises(StopExport, match="another export"):
         OutputLock(path, guarded="out.jsonl").acquire()
+
+
+async def test_shard_is_for_an_ids_file_only(tmp_path: Path) -> None:
+    connection = ["--endpoint", "http://127.0.0.1:9", "--project-id", PROJECT]
+    run = await run_cli(
+        "export", *connection, "--dataset-id", "DS", "--out", str(tmp_path / "o.jsonl"), "--shard", "1/2"
+    )
+    assert run.code == 1
+    assert "--shard splits an ids file: use it with --ids" in run.stderr
