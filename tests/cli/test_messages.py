@@ -3,13 +3,15 @@ it does not know. Each message leads with what to do."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 from pathlib import Path
 
 import pytest
 from cli_run import IDS, JOB, PROJECT, Served, connection, export_args, exported_ids, names_in, run_cli
 
-from modelarts_async import RequestTimeoutError
-from modelarts_async._cli._reach import reach_failure
+from modelarts_async import NotFoundError, RequestTimeoutError, TransportError
+from modelarts_async._cli._reach import describe_failure, reach_failure
 from modelarts_async.testing import FakeModelArts, generated_image_ids
 
 NOT_FOUND = (
@@ -127,3 +129,34 @@ async def test_short_options_still_combine() -> None:
         "get", "-vv", "--endpoint", "http://127.0.0.1:9", "--project-id", PROJECT, "--dataset-id", "d", "s"
     )
     assert "unknown option" not in run.stderr
+
+
+def chained(error: TransportError, cause: BaseException) -> TransportError:
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (chained(TransportError("ConnectError for GET /x"), socket.gaierror(-2, "nope")), "DNS lookup failed"),
+        (TransportError("ClientConnectorDNSError for GET /x: [Name or service not known]"), "DNS lookup failed"),
+        (chained(TransportError("ConnectError for GET /x"), ConnectionRefusedError()), "the connection was refused"),
+        (
+            TransportError("connection refused or unreachable for GET /x: ssl:default [Connect call failed]"),
+            "the connection was refused",
+        ),
+        (
+            chained(TransportError("ConnectError for GET /x"), ssl.SSLCertVerificationError()),
+            "the TLS handshake failed",
+        ),
+        (TransportError("the server closed the connection without a full answer to GET /x"), None),
+        (NotFoundError("no such image", status_code=404), None),
+    ],
+)
+def test_failures_to_reach_are_told_by_their_cause_or_their_words(error: Exception, reason: str | None) -> None:
+    assert reach_failure(error) == reason
+    described = describe_failure(error, "https://h.example")
+    assert (
+        described.startswith(f"cannot reach https://h.example: {reason} (check") if reason else described == str(error)
+    )
