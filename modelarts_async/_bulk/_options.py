@@ -30,6 +30,7 @@ class BulkKwargs(TypedDict, total=False):
     rate_limit: float | None
     batch_size: int | None
     fail_fast: bool
+    stop_after_not_found: int | None
 
 
 def _count(_instance: Any, attribute: Any, value: object) -> None:
@@ -68,6 +69,10 @@ class BulkOptions:
     batch_size: int | None = field(default=None, validator=_optional_count)
     #: Raise the first error and cancel the rest, instead of yielding it as a failed result.
     fail_fast: bool = field(default=False, validator=_flag)
+    #: N: when the first N results are all `NotFoundError` (none succeeded), the job or dataset id is most likely
+    #: wrong, not the N ids: raise `NotFoundError` saying so from the stream and cancel the rest, instead of
+    #: sending every other id to fail the same way (the results before it are yielded as usual). None: never.
+    stop_after_not_found: int | None = field(default=None, validator=_optional_count)
     #: Results held at most (in flight + not yet consumed); None: the per-worker default for the mode.
     window: int | None = field(default=None, validator=_optional_count)
 

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
-from .._exceptions import ClientStateError, InvalidArgumentError
+from .._exceptions import APIError, ClientStateError, InvalidArgumentError, NotFoundError
 from ._background import BackgroundIterator
 from ._batching import fetch_splitting
 from ._options import BulkOptions
@@ -141,6 +141,9 @@ class _Run(Generic[V, R]):
         self._window = options.window_size()
         self._ordered = options.ordered
         self._fail_fast = options.fail_fast
+        #: Results still to check against `stop_after_not_found` while all so far were "not found"; None: stopped
+        #: checking (an option not given, or a result that was not "not found").
+        self._not_found_to_go = options.stop_after_not_found
         self.pacing = RunPacing(options.concurrency, options.rate_limit)
         self._pull_lock = asyncio.Lock()
         self._exhausted = False
@@ -324,6 +327,8 @@ class _Run(Generic[V, R]):
 
     def _deliver(self, seq: int, result: R) -> None:
         error = result.error
+        if self._not_found_to_go is not None:
+            self._check_not_found(error)
         if error is None:
             self.ok += 1
         else:
@@ -337,6 +342,16 @@ class _Run(Generic[V, R]):
         else:
             self._ready.append(result)
         self._wake_consumer()
+
+    def _check_not_found(self, error: Exception | None) -> None:
+        """Stop the run (as fail-fast does) at the N-th result when the first N were all "not found"."""
+        assert self._not_found_to_go is not None
+        if not isinstance(error, NotFoundError):
+            self._not_found_to_go = None
+            return
+        self._not_found_to_go -= 1
+        if self._not_found_to_go == 0:
+            raise _FailFast(_all_not_found(self._options.stop_after_not_found or 0, error))
 
     def _deliver_outcome(self, seq: int, key: Any, value: V | None, error: Exception | None) -> None:
         self._deliver(seq, self._fetchers.result(key, value, error))
@@ -374,6 +389,19 @@ def _source(keys: Iterable[Any] | AsyncIterable[Any]) -> Iterator[Any] | AsyncIt
     if isinstance(keys, Iterable):
         return iter(keys)
     raise InvalidArgumentError(f"the ids must be an iterable or async iterable of str, got {type(keys).__name__}")
+
+
+def _all_not_found(count: int, last: APIError) -> NotFoundError:
+    """The error that ends a run whose first `count` results were all "not found" (`stop_after_not_found`)."""
+    code = f" ({last.error_code})" if last.error_code else ""
+    return NotFoundError(
+        f"the first {count} results were all not found{code} and none succeeded: the job or dataset id is most "
+        f"likely wrong; stopped the run (stop_after_not_found={count})",
+        status_code=last.status_code,
+        error_code=last.error_code,
+        error_msg=last.error_msg,
+        request_id=last.request_id,
+    )
 
 
 def _first_error(exc: Exception) -> BaseException:

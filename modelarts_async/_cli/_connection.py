@@ -16,6 +16,7 @@ from .._client import ModelArtsClient, create_client
 from .._config import CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_NAMES
 from .._exceptions import AuthenticationError, ConfigError, InvalidArgumentError
 from ._errors import UsageError
+from ._reach import describe_failure
 
 __all__ = ["CONNECTION_HELP", "CliClient", "add_connection_options", "cli_advice", "make_client"]
 
@@ -51,10 +52,15 @@ def cli_advice(message: str) -> str:
 
 
 class CliClient(NamedTuple):
-    """The client, and whether its requests go unsigned (no credentials were configured)."""
+    """The client, and whether its requests go unsigned (no credentials were configured); the `FailureAdvice` of
+    the command's messages."""
 
     client: ModelArtsClient
     unsigned: bool
+
+    def describe(self, error: BaseException) -> str:
+        """The message of a failure that stops the command, led by what to check when the endpoint is unreachable."""
+        return describe_failure(error, self.client.endpoint)
 
     def failure_hint(self, error: BaseException) -> str | None:
         """What to try when the service refused a request sent without credentials."""

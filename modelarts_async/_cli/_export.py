@@ -1,13 +1,15 @@
 """The export engine: a file of ids in, one JSON line per distinct id out, resumable, in bounded memory.
 
-    ids file ──IdIndex (count, dedupe)──┐
-    existing output ──prepare_resume────┴─▶ ids still to fetch ──▶ RecordSource ──▶ one line each ──▶ output
-                                                                   (a bulk run)      (_jsonl)
+    ids file (--shard: its share) ──▶ IdIndex (count, dedupe) ──▶ ids still to fetch ──▶ RecordSource (a bulk run)
+                                         ▲                                                      │ an Outcome per id
+    ExportOutput: check, lock, resume ───┘ (the output repaired against the index)              ▼
+    ExportOutput.write ◀──────────────────────────────────────────────── one line each (write_outcome)
 
 It knows one API family only through a `RecordSource`: the key field of its lines, the settings its output is
 bound to, and a stream of `Outcome`s for a stream of ids. `ImageLabels` is the v1 family (annotation jobs);
 `_samples.SamplesById` the v2 one (dataset samples). An export of a whole list, with no ids file, is planned
-by `_listing` and writes its lines through the same `write_outcome`.
+by `_listing` and writes its lines through the same `write_outcome`. The output file, its sidecar and its lock
+belong to `_output.ExportOutput` alone.
 
 Planning (reading the ids, checking and repairing the output) is synchronous and runs before the event loop
 starts; only the fetching runs on it.
@@ -16,7 +18,6 @@ starts; only the fetching runs on it.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Generic, NamedTuple, Protocol, Self
@@ -28,45 +29,32 @@ from .._exceptions import APIError, AuthenticationError, InvalidArgumentError, N
 from .._service import is_api_missing, is_dataset_missing
 from .._v1._converter import unstructure_image_info
 from .._v1._models import ImageInfo, ImageResult
-from ._errors import EXIT_OK, EXIT_SOME_FAILED, StopExport, UsageError
+from ._errors import StopExport, UsageError
 from ._ids_file import FAILED, NEW, IdIndex, IdsFile
-from ._jsonl_file import (
-    FileLines,
-    Identity,
-    LineWriter,
-    ResumeState,
-    StdoutLines,
-    check_identity,
-    encode_line,
-    error_record,
-    meta_path,
-    prepare_resume,
-    write_identity,
-)
+from ._jsonl_file import Identity, ResumeState, encode_line, error_record
+from ._output import ExportOutput
 from ._progress import Console, Progress
+from ._reach import FailureAdvice, PlainAdvice, is_reach_failure
+from ._settings import ExportSettings
+from ._shard import Shard
 
 __all__ = [
-    "STDOUT",
-    "ExportSettings",
+    "NOT_FOUND_LIMIT",
     "ImageLabels",
     "Outcome",
     "OutcomeStream",
     "RecordSource",
     "ResultOutcomes",
-    "check_output",
     "export_ids",
     "image_record",
-    "new_output",
-    "notes_for",
-    "open_lines",
-    "report",
     "run_export",
+    "shard_identity",
     "stops_export",
     "write_outcome",
 ]
 
-STDOUT = "-"
-#: The v2 API's "dataset does not exist" (HTTP 400).
+#: A v1 export stops when its first this many outcomes are all "not found" (unless --keep-going).
+NOT_FOUND_LIMIT = 100
 
 
 class Outcome(NamedTuple):
@@ -105,8 +93,13 @@ class RecordSource(Protocol):
     def outcomes(self, ids: Iterator[str]) -> OutcomeStream:
         """A bulk run over `ids`; `UsageError` for options the service cannot take."""
 
-    def failure_hint(self, error: BaseException) -> str | None:
-        """A line of advice when `error` stops the export (e.g. no credentials were sent)."""
+    @property
+    def advice(self) -> FailureAdvice:
+        """How a failure that stops the export is worded."""
+
+    @property
+    def stop_after_not_found(self) -> int | None:
+        """Stop when this many first outcomes are all "not found" (a wrong job id); None: never."""
 
     async def aclose(self) -> None: ...
 
@@ -128,11 +121,13 @@ class ImageLabels:
         concurrency: int,
         rate_limit: float | None = None,
         batch_size: int | None = None,
-        failure_hint: Callable[[BaseException], str | None] = lambda error: None,
+        advice: FailureAdvice | None = None,
+        stop_after_not_found: int | None = NOT_FOUND_LIMIT,
     ) -> None:
         self.client, self.data_annotation_id = client, data_annotation_id
         self.concurrency, self.rate_limit, self.batch_size = concurrency, rate_limit, batch_size
-        self.failure_hint = failure_hint
+        self.advice: FailureAdvice = advice or PlainAdvice()
+        self.stop_after_not_found = stop_after_not_found
 
     @property
     def identity(self) -> Sequence[Identity]:
@@ -150,6 +145,7 @@ class ImageLabels:
                 concurrency=self.concurrency,
                 rate_limit=self.rate_limit,
                 batch_size=self.batch_size,
+                stop_after_not_found=self.stop_after_not_found,
             )
         except InvalidArgumentError as exc:
             raise UsageError(str(exc)) from None
@@ -205,21 +201,6 @@ def image_record(image_id: str, info: ImageInfo) -> dict[str, Any]:
 # Planning and running an export.
 
 
-class ExportSettings(NamedTuple):
-    """The command line of one export."""
-
-    out: str
-    #: The ids file ('-': standard input); "" for an export of a whole list.
-    ids: str = ""
-    resume: bool = False
-    overwrite: bool = False
-    retry_failed: bool = True
-    progress_interval: float = 10.0
-    quiet: bool = False
-    #: Record the source's settings beside the output (`--resume` checks them); the demo does not.
-    keep_identity: bool = True
-
-
 def export_ids(
     source: RecordSource,
     settings: ExportSettings,
@@ -228,115 +209,43 @@ def export_ids(
     retries: Callable[[], int] = lambda: 0,
 ) -> int:
     """Plan the export (synchronously), run it on a new event loop, and return the exit code."""
-    existing = check_output(settings)
-    note = notes_for(settings, console)
-    with IdsFile.open(settings.ids) as ids:
-        index, state, writer = _prepare(source, settings, ids, note, existing=existing)
-        try:
-            if index.repeats:
-                note(f"{ids.name}: {index.repeats:,} repeated ids are exported once")
-            pending = 1 << NEW | (1 << FAILED if settings.retry_failed else 0)
-            total = index.distinct - state.done - state.failed_kept
-            progress = Progress(
-                console, total, interval=settings.progress_interval, show=not settings.quiet, retries=retries
-            )
-            try:
-                asyncio.run(run_export(source, _pending_ids(ids, index, pending), writer, progress))
-            finally:
-                progress.close()  # before any message about how the run ended
-        finally:
-            writer.close()
-    return report(settings, state, progress, console)
-
-
-def check_output(settings: ExportSettings) -> bool:
-    """Whether the output exists with lines in it; `UsageError` when the settings do not say what to do with it."""
-    out = settings.out
-    if out == STDOUT and settings.resume:
-        raise UsageError("--resume needs a file: --out - writes to standard output, which cannot be resumed")
-    existing = out != STDOUT and _has_data(out)
-    if existing and not settings.resume and not settings.overwrite:
-        raise UsageError(f"{out} exists: pass --resume to continue that export, or --overwrite to replace it")
-    return existing
-
-
-def _prepare(
-    source: RecordSource, settings: ExportSettings, ids: IdsFile, note: Callable[[str], None], *, existing: bool
-) -> tuple[IdIndex, ResumeState, LineWriter]:
-    """Index the ids and leave the output ready for appending: for `--resume`, checked against the source's settings
-    and repaired or rewritten; else new (made first, so a problem with it shows before the ids are read)."""
-    out = settings.out
-    if settings.resume and existing:
-        checked = settings.keep_identity and check_identity(out, source.identity)
+    identity = [*source.identity, shard_identity(settings.shard)]
+    with (
+        ExportOutput(settings, identity, source.key_field, console) as output,
+        IdsFile.open(settings.ids, shard=settings.shard) as ids,
+    ):
         index = IdIndex(ids)
-        if settings.keep_identity and not checked:
-            note(f"resume: {meta_path(out)} is missing, so {out}'s settings cannot be checked; recording these")
-        state = prepare_resume(out, source.key_field, index, retry_failed=settings.retry_failed)
-        _note_resume(note, out, index, state)
-        if settings.keep_identity and not checked:
-            write_identity(out, source.identity)
-        return index, state, open_lines(out)
-    writer = StdoutLines() if out == STDOUT else new_output(out, source.identity, settings, existing=existing)
-    try:
-        return IdIndex(ids), ResumeState(), writer
-    except BaseException:
-        writer.close()
-        raise
+        if output.resuming:
+            _note_resume(output, index, output.resume(index))
+        if index.repeats:
+            output.note(f"{ids.name}: {index.repeats:,} repeated ids are exported once")
+        state = output.state
+        pending = 1 << NEW | (1 << FAILED if settings.retry_failed else 0)
+        total = index.distinct - state.done - state.failed_kept
+        progress = Progress(
+            console, total, interval=settings.progress_interval, show=not settings.quiet, retries=retries
+        )
+        try:
+            asyncio.run(run_export(source, _pending_ids(ids, index, pending), output, progress, fresh=not state.done))
+        finally:
+            progress.close()  # before any message about how the run ended
+        output.finish()
+        return output.report(progress)
 
 
-def notes_for(settings: ExportSettings, console: Console) -> Callable[[str], None]:
-    """Where an export's informational lines go: the console, or nowhere under `--quiet`."""
-    return _silent if settings.quiet else console.line
+def shard_identity(shard: Shard | None) -> Identity:
+    """The shard an output of ids holds, for its sidecar: a resume with another shard is refused."""
+    return Identity("shard", "--shard", "shard", None if shard is None else str(shard))
 
 
-def _silent(text: str) -> None:
-    pass
-
-
-def _has_data(path: str) -> bool:
-    try:
-        return os.path.getsize(path) > 0
-    except OSError:
-        return False
-
-
-def open_lines(path: str) -> FileLines:
-    """The output opened for appending; `UsageError` when it cannot be."""
-    try:
-        return FileLines(path)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def new_output(path: str, identity: Sequence[Identity], settings: ExportSettings, *, existing: bool) -> FileLines:
-    """An empty output with the source's settings recorded beside it (`--overwrite` empties an existing one first,
-    so the settings never describe old lines)."""
-    if existing:
-        _truncate(path)
-    if settings.keep_identity:
-        write_identity(path, identity)
-    return open_lines(path)
-
-
-def _truncate(path: str) -> None:
-    try:
-        os.truncate(path, 0)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _note_resume(note: Callable[[str], None], out: str, index: IdIndex, state: ResumeState) -> None:
-    if state.cut_bytes:
-        note(f"resume: cut a truncated last line ({state.cut_bytes} bytes) off {out}")
-    if state.repeats_dropped:
-        note(f"resume: dropped {state.repeats_dropped:,} repeated lines from {out}")
+def _note_resume(output: ExportOutput, index: IdIndex, state: ResumeState) -> None:
     to_go = index.distinct - state.done - state.failed_kept
-    text = f"resume: {state.done:,} of {index.distinct:,} ids already in {out}"
+    text = f"resume: {state.done:,} of {index.distinct:,} ids already in {output.name}"
     if state.retrying:
         text += f", {state.retrying:,} failed ones to retry"
     if state.failed_kept:
         text += f", {state.failed_kept:,} failed ones kept (--no-retry-failed)"
-    note(f"{text}; {to_go:,} to go")
+    output.note(f"{text}; {to_go:,} to go")
 
 
 def _pending_ids(ids: IdsFile, index: IdIndex, states: int) -> Iterator[str]:
@@ -350,37 +259,89 @@ def _pending_ids(ids: IdsFile, index: IdIndex, states: int) -> Iterator[str]:
             yield key.decode()
 
 
-async def run_export(source: RecordSource, ids: Iterator[str], writer: LineWriter, progress: Progress) -> None:
+async def run_export(
+    source: RecordSource, ids: Iterator[str], output: ExportOutput, progress: Progress, *, fresh: bool = True
+) -> None:
     """Fetch `ids` through `source` and write one line per id as its outcome arrives.
 
     A failure every id would share raises `StopExport` before its id is written, as does an output that cannot be
-    written; leaving the stream cancels the requests in flight.
+    written; leaving the stream cancels the requests in flight. `fresh`: the output holds no labels yet, so a run
+    whose first outcomes all say "not found" (`source.stop_after_not_found`) is a wrong job id, not missing images:
+    those outcomes are held back and, when the stream stops on them, never written.
     """
+    held = _HeldNotFound(source.stop_after_not_found if fresh else None)
     try:
         outcomes = source.outcomes(ids)
         progress.stats = lambda: outcomes.stats
         async with outcomes:
             async for outcome in outcomes:
-                error = outcome.error
-                if error is not None and stops_export(error):
-                    hint = source.failure_hint(error)
-                    raise StopExport(
-                        f"stopped after {progress.done:,} ids: {error}",
-                        *([hint] if hint else []),
-                        "(ids not yet written are exported by a rerun with --resume)",
-                    )
-                write_outcome(source.key_field, outcome, writer, progress)
+                if outcome.error is not None:
+                    _check_shared_failure(source, outcome.error, progress)
+                if held.holding:
+                    for ready in held.pass_on(outcome):
+                        write_outcome(source.key_field, ready, output, progress)
+                else:
+                    write_outcome(source.key_field, outcome, output, progress)
+        for ready in held.release():
+            write_outcome(source.key_field, ready, output, progress)
+    except NotFoundError as error:  # the stream's own stop: its first outcomes were all "not found"
+        raise StopExport(_not_found_message(held.limit, error)) from None
     finally:
         await source.aclose()
 
 
-def write_outcome(key_field: str, outcome: Outcome, writer: LineWriter, progress: Progress) -> None:
+def _check_shared_failure(source: RecordSource, error: Exception, progress: Progress) -> None:
+    """`StopExport` for a failure every other id would hit too (before any success, an unreachable endpoint)."""
+    if not (stops_export(error) or (not progress.ok and is_reach_failure(error))):
+        return
+    hint = source.advice.failure_hint(error)
+    message = source.advice.describe(error)
+    if not progress.done:  # nothing written in this run: lead with what to do, no resume to advise
+        raise StopExport(message, *([hint] if hint else []))
+    raise StopExport(
+        f"stopped after {progress.done:,} ids: {message}",
+        *([hint] if hint else []),
+        "(ids not yet written are exported by a rerun with --resume)",
+    )
+
+
+def _not_found_message(limit: int | None, error: NotFoundError) -> str:
+    if limit is None:
+        return str(error)
+    return f"the first {limit} ids were all not found: is --data-annotation-id right? --keep-going exports anyway"
+
+
+class _HeldNotFound:
+    """The first outcomes of a run while they are all "not found", up to `limit`: written only once something else
+    arrives (or the run ends), so a run that stops on them leaves nothing behind."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._held: list[Outcome] | None = [] if limit is not None else None
+
+    @property
+    def holding(self) -> bool:
+        """Whether outcomes are still held (else each is written as it comes)."""
+        return self._held is not None
+
+    def pass_on(self, outcome: Outcome) -> list[Outcome]:
+        """The outcomes to write now: none while holding, else `outcome` after whatever was held."""
+        if self._held is None:
+            return [outcome]
+        if isinstance(outcome.error, NotFoundError):
+            self._held.append(outcome)  # at most `limit`: the stream stops at the limit-th
+            return []
+        return [*self.release(), outcome]
+
+    def release(self) -> list[Outcome]:
+        held, self._held = self._held or [], None
+        return held
+
+
+def write_outcome(key_field: str, outcome: Outcome, output: ExportOutput, progress: Progress) -> None:
     """Write the outcome's line and count it; `StopExport` when the output cannot take it."""
     line, error = _line(key_field, outcome)
-    try:
-        writer.write(line)
-    except OSError as exc:
-        raise StopExport(_write_failure(writer.name, exc)) from None
+    output.write(line)
     progress.add(error)
 
 
@@ -397,13 +358,6 @@ def _line(key_field: str, outcome: Outcome) -> tuple[bytes, Exception | None]:
     return encode_line(error_record(key_field, outcome.key, error)), error
 
 
-def _write_failure(name: str, exc: OSError) -> str:
-    reason = exc.strerror or str(exc)
-    if isinstance(exc, BrokenPipeError):
-        return f"{name} was closed by its reader; stopped"
-    return f"cannot write {name}: {reason}; the lines written are whole: make room, then rerun with --resume"
-
-
 def stops_export(error: BaseException) -> bool:
     """Failures that every other id would hit too: continuing would only repeat them (and may lock the key)."""
     if isinstance(error, (AuthenticationError, PermissionDeniedError)):
@@ -411,23 +365,3 @@ def stops_export(error: BaseException) -> bool:
     if isinstance(error, NotFoundError) and is_dataset_missing(error.error_code):
         return True  # every sample of a dataset that does not exist
     return isinstance(error, APIError) and is_api_missing(error.error_code)
-
-
-def _ids(count: int) -> str:
-    return f"{count:,} id" if count == 1 else f"{count:,} ids"
-
-
-def report(settings: ExportSettings, state: ResumeState, progress: Progress, console: Console) -> int:
-    """The summary, and the exit code of what the output now holds: 2 when any line in it is an error."""
-    progress.close()
-    out = "standard output" if settings.out == STDOUT else settings.out
-    failed = state.failed_kept + state.other_failed + progress.failed
-    if not settings.quiet:
-        console.line(f"exported {progress.summary()} -> {out}")
-        earlier = state.failed_kept + state.other_failed
-        if earlier:
-            console.line(f"{out} also holds {_ids(earlier)} that failed in earlier runs")
-        if failed and settings.out != STDOUT:
-            retry = " (without --no-retry-failed)" if state.failed_kept else ""
-            console.line(f"{_ids(failed)} failed: rerun with --resume{retry} to retry them")
-    return EXIT_SOME_FAILED if failed else EXIT_OK

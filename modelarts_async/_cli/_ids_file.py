@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, Self
 
 from ._errors import UsageError
+from ._shard import Shard
 
 __all__ = ["DONE", "FAILED", "NEW", "SENT", "IdIndex", "IdsFile"]
 
@@ -49,36 +50,38 @@ _READ_SIZE = 4096
 class IdsFile:
     """A file of ids, one per line (blank lines and surrounding whitespace ignored), that can be read again.
 
-    Standard input can be read only once, so `open("-")` copies it to a temporary file (in `$TMPDIR`) first.
+    Standard input can be read only once, so `open("-")` copies it to a temporary file (in `$TMPDIR`) first. With
+    a `shard`, the file holds only the ids in that shard: the others are skipped like blank lines.
     """
 
-    def __init__(self, file: BinaryIO, name: str) -> None:
+    def __init__(self, file: BinaryIO, name: str, *, shard: Shard | None = None) -> None:
         self._file = file
         self._fd = file.fileno()
         self.name = name
+        self._shard = shard
 
     @classmethod
-    def open(cls, path: str) -> IdsFile:
+    def open(cls, path: str, *, shard: Shard | None = None) -> IdsFile:
         """Open the ids file `path`, or spool standard input for '-'; `UsageError` when it cannot be read."""
         try:
             if path == "-":
                 spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
                 shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
                 spool.flush()
-                return cls(spool, "standard input")
-            return cls(open(path, "rb"), path)
+                return cls(spool, "standard input", shard=shard)
+            return cls(open(path, "rb"), path, shard=shard)
         except OSError as exc:
             raise UsageError(f"cannot read ids from {path}: {exc.strerror or exc}") from None
 
     def scan(self, *, check_text: bool = False) -> Iterator[tuple[int, bytes]]:
         """`(offset of the line, id)` for each non-blank line; with `check_text`, `UsageError` for non-UTF-8 lines."""
-        file = self._file
+        file, shard = self._file, self._shard
         try:
             file.seek(0)
             offset = 0
             for number, line in enumerate(file, start=1):
                 key = line.strip()
-                if key:
+                if key and (shard is None or shard.holds(key)):
                     if check_text:
                         _check_utf8(key, self.name, number)
                     yield offset, key

@@ -9,7 +9,7 @@ stable. So it lists everything again and skips the records whose key already has
 1. the keys of the output's whole lines are spooled to a temporary file (in `$TMPDIR`), one JSON string per line,
    so any key (a space, a newline) is one exact line;
 2. `_ids_file.IdIndex` indexes that file (8 bytes per key in memory; a key is confirmed by reading it back), and
-   `_jsonl.prepare_resume` repairs the output against it exactly as for an export of ids (a torn last line cut, error
+   `ExportOutput.resume` repairs the output against it exactly as for an export of ids (a torn last line cut, error
    lines to retry dropped by an atomic rewrite, repeats dropped);
 3. the listing runs; a record whose key the index holds as written is skipped, any other is written (and marked,
    so it is never written twice even if the list repeated it).
@@ -23,39 +23,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .._exceptions import ModelArtsError, NotFoundError
 from ._errors import StopExport
-from ._export import (
-    STDOUT,
-    ExportSettings,
-    OutcomeStream,
-    check_output,
-    new_output,
-    notes_for,
-    open_lines,
-    report,
-    write_outcome,
-)
-from ._ids_file import DONE, FAILED, SENT, IdIndex, IdsFile
-from ._jsonl_file import (
-    ExportFile,
-    Identity,
-    LineWriter,
-    ResumeState,
-    StdoutLines,
-    check_identity,
-    meta_path,
-    prepare_resume,
-    write_identity,
-)
+from ._export import OutcomeStream, write_outcome
+from ._ids_file import DONE, FAILED, SENT, IdIndex
+from ._jsonl_file import Identity, ResumeState
+from ._output import ExportOutput, spooled_key
 from ._progress import Console, Progress
+from ._reach import FailureAdvice, is_reach_failure
+from ._settings import ExportSettings
 
-__all__ = ["ListingSource", "RecordListing", "export_listing", "run_listing", "spooled_key"]
+__all__ = ["ListingSource", "RecordListing", "export_listing", "run_listing"]
 
 
 class RecordListing(OutcomeStream, Protocol):
@@ -81,15 +62,11 @@ class ListingSource(Protocol):
     def listing(self) -> RecordListing:
         """A run over the whole list; `UsageError` for options the service cannot take."""
 
-    def failure_hint(self, error: BaseException) -> str | None:
-        """A line of advice when `error` stops the export (e.g. no credentials were sent)."""
+    @property
+    def advice(self) -> FailureAdvice:
+        """How a failure that stops the export is worded."""
 
     async def aclose(self) -> None: ...
-
-
-def spooled_key(key: str) -> bytes:
-    """`key` as one line of the spool file: a JSON string, ASCII only, with no newline and no surrounding space."""
-    return json.dumps(key).encode()
 
 
 def export_listing(
@@ -100,70 +77,37 @@ def export_listing(
     retries: Callable[[], int] = lambda: 0,
 ) -> int:
     """Plan the export (synchronously), run it on a new event loop, and return the exit code."""
-    existing = check_output(settings)
-    note = notes_for(settings, console)
-    with contextlib.ExitStack() as stack:
-        if settings.resume and existing:
-            checked = settings.keep_identity and check_identity(settings.out, source.identity)  # before the work
-            index = stack.enter_context(_indexed_keys(settings.out, source.key_field))
-            state = _prepare_resume(source, settings, index, note, checked=checked)
-            writer: LineWriter = open_lines(settings.out)
-            skip: _Skip | None = _Skip(index, retry_failed=settings.retry_failed)
-        else:
-            state, skip = ResumeState(), None
-            if settings.out == STDOUT:
-                writer = StdoutLines()
-            else:
-                writer = new_output(settings.out, source.identity, settings, existing=existing)
-        stack.callback(writer.close)
-        progress = Progress(
-            console, 0, interval=settings.progress_interval, show=not settings.quiet, retries=retries, noun=source.noun
-        )
-        try:
-            already = state.done + state.failed_kept
-            asyncio.run(run_listing(source, skip, writer, progress, already=already))
-        finally:
-            progress.close()  # before any message about how the run ended
-    return report(settings, state, progress, console)
+    with ExportOutput(settings, source.identity, source.key_field, console) as output:
+        resuming = output.indexed_keys() if output.resuming else contextlib.nullcontext()
+        with resuming as index:
+            skip = None
+            if index is not None:
+                _note_resume(source, output, output.resume(index, encode_key=spooled_key))
+                skip = _Skip(index, retry_failed=settings.retry_failed)
+            progress = Progress(
+                console,
+                0,
+                interval=settings.progress_interval,
+                show=not settings.quiet,
+                retries=retries,
+                noun=source.noun,
+            )
+            try:
+                already = output.state.done + output.state.failed_kept
+                asyncio.run(run_listing(source, skip, output, progress, already=already))
+            finally:
+                progress.close()  # before any message about how the run ended
+        output.finish()
+        return output.report(progress)
 
 
-@contextlib.contextmanager
-def _indexed_keys(out: str, key_field: str) -> Iterator[IdIndex]:
-    """An index of the keys of `out`'s whole lines, over a spool of them (`UsageError` for a damaged output)."""
-    try:
-        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise StopExport(f"cannot create a temporary file to resume {out}: {exc.strerror or exc}") from None
-    with IdsFile(spool, f"the keys of {out}") as keys:
-        try:
-            with open(spool.fileno(), "wb", buffering=1 << 20, closefd=False) as buffered:
-                for line in ExportFile(out, key_field):
-                    buffered.write(spooled_key(line.key) + b"\n")
-        except OSError as exc:
-            raise StopExport(f"cannot spool the keys of {out} to resume it: {exc.strerror or exc}") from None
-        yield IdIndex(keys)
-
-
-def _prepare_resume(
-    source: ListingSource, settings: ExportSettings, index: IdIndex, note: Callable[[str], None], *, checked: bool
-) -> ResumeState:
-    out = settings.out
-    if settings.keep_identity and not checked:
-        note(f"resume: {meta_path(out)} is missing, so {out}'s settings cannot be checked; recording these")
-    state = prepare_resume(out, source.key_field, index, retry_failed=settings.retry_failed, encode_key=spooled_key)
-    if settings.keep_identity and not checked:
-        write_identity(out, source.identity)
-    if state.cut_bytes:
-        note(f"resume: cut a truncated last line ({state.cut_bytes} bytes) off {out}")
-    if state.repeats_dropped:
-        note(f"resume: dropped {state.repeats_dropped:,} repeated lines from {out}")
-    text = f"resume: {state.done:,} {source.noun} already in {out}"
+def _note_resume(source: ListingSource, output: ExportOutput, state: ResumeState) -> None:
+    text = f"resume: {state.done:,} {source.noun} already in {output.name}"
     if state.retrying:
         text += f", {state.retrying:,} failed ones to retry"
     if state.failed_kept:
         text += f", {state.failed_kept:,} failed ones kept (--no-retry-failed)"
-    note(f"{text}; listing them all again to export the rest (those are skipped)")
-    return state
+    output.note(f"{text}; listing them all again to export the rest (those are skipped)")
 
 
 class _Skip:
@@ -187,7 +131,7 @@ class _Skip:
 async def run_listing(
     source: ListingSource,
     skip: Callable[[str], bool] | None,
-    writer: LineWriter,
+    output: ExportOutput,
     progress: Progress,
     *,
     already: int = 0,
@@ -207,7 +151,7 @@ async def run_listing(
                     progress.total = max(records.expected - already, 0)
                 if skip is not None and skip(outcome.key):
                     continue
-                write_outcome(source.key_field, outcome, writer, progress)
+                write_outcome(source.key_field, outcome, output, progress)
     except ModelArtsError as error:
         raise _stopped(source, error, progress.done) from None
     finally:
@@ -215,9 +159,10 @@ async def run_listing(
 
 
 def _stopped(source: ListingSource, error: ModelArtsError, written: int) -> StopExport:
-    hints = [hint] if (hint := source.failure_hint(error)) else []
-    if not isinstance(error, NotFoundError):
+    hints = [hint] if (hint := source.advice.failure_hint(error)) else []
+    if not isinstance(error, NotFoundError) and not (is_reach_failure(error) and not written):
         hints.append(f"(a rerun with --resume lists again and exports the {source.noun} not yet written)")
+    message = source.advice.describe(error)
     if not written:
-        return StopExport(str(error), *hints)
-    return StopExport(f"stopped after {written:,} {source.noun}: {error}", *hints)
+        return StopExport(message, *hints)
+    return StopExport(f"stopped after {written:,} {source.noun}: {message}", *hints)

@@ -4,9 +4,15 @@
 Exit codes: 0 all ids succeeded, 2 some ids failed (their lines say why), 1 a usage or configuration error or a
 failure that stops the whole run (rejected credentials, an output that cannot be written), 130 interrupted.
 
-    main ─▶ parser ─▶ _connection (the client) ─▶ _export (plan, run an export of ids) ─▶ _jsonl_file / _ids_file
-                                              └▶ _listing (a whole dataset)          ─▶ / _progress
-    v1 source: _export.ImageLabels; v2 sources: _samples (SamplesById, DatasetSamples)
+    main ─▶ parser ─▶ _connection: the client, and how failures are worded (_reach)
+      │
+      ├─▶ _export.export_ids ........ an ids file (_ids_file; --shard: _shard) ──┐
+      └─▶ _listing.export_listing ... every sample of a dataset ─────────────────┴─▶ _output.ExportOutput: check,
+                                                                                     lock (_lock), resume and repair
+    sources: _export.ImageLabels (v1); _samples.SamplesById, DatasetSamples (v2)     (_jsonl_file), sidecar, write,
+    progress line and counts: _progress                                              finish, report
+
+Both exports hand the output's whole life to one `ExportOutput`; they read ids and run the fetching, nothing else.
 
 The command owns standard error: `capture_logging` routes every log line through the same `Console` as the
 progress line, at the level `-q`/`-v` chose.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import itertools
 import logging
 import os
@@ -25,7 +32,8 @@ import sys
 import tempfile
 import time
 import unicodedata
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from .._exceptions import InvalidArgumentError, ModelArtsError
 from .._v2._converter import unstructure_dataset
@@ -34,11 +42,14 @@ from .._v2._pager import DEFAULT_PAGES_IN_FLIGHT
 from .._version import __version__
 from ._connection import CliClient, add_connection_options, cli_advice, make_client
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, StopExport, UsageError
-from ._export import STDOUT, ExportSettings, ImageLabels, export_ids, image_record, stops_export
+from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, stops_export
 from ._jsonl_file import encode_line
 from ._listing import export_listing
 from ._progress import Console, ConsoleHandler, capture_logging, release_logging
+from ._reach import is_reach_failure
 from ._samples import DatasetSamples, SampleFilters, SamplesById, sample_record
+from ._settings import STDOUT, ExportSettings
+from ._shard import parse_shard
 
 __all__ = ["main"]
 
@@ -64,11 +75,65 @@ DATASET_TYPES = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error exits with 1: the command's 2 means "some ids failed"."""
+    """argparse, but a usage error exits with 1 (the command's 2 means "some ids failed"), an option is never
+    abbreviated (`--dataset` is not `--dataset-id`: a later option could make it ambiguous), and a mistyped option
+    is named ("unknown option --dataset-name")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        argv = list(sys.argv[1:] if args is None else args)
+        command = self._command_parser(argv)
+        unknown = _first_unknown_option(command or self, argv)
+        if unknown is not None:  # before argparse, which would first complain of a required option "missing"
+            (command or self).error(_unknown(unknown, command or self))
+        parsed, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            self.error(_unknown(extras[0], self))
+        return parsed
+
+    def _command_parser(self, argv: list[str]) -> argparse.ArgumentParser | None:
+        """The parser of the command `argv` names (its first word that is a command), if any."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                commands: dict[str, argparse.ArgumentParser] = action.choices
+                return next((commands[word] for word in argv if word in commands), None)
+        return None
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _first_unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first `--option` in `argv` that `parser` does not know (an option's value is never taken for one)."""
+    known = {name: action for action in parser._actions for name in action.option_strings}
+    takes_value = False
+    for word in argv:
+        if takes_value:
+            takes_value = False
+            continue
+        if word == "--":
+            return None
+        if not word.startswith("--"):
+            continue
+        name, equals, _ = word.partition("=")
+        action = known.get(name)
+        if action is None:
+            return name
+        takes_value = not equals and action.nargs != 0
+    return None
+
+
+def _unknown(word: str, parser: argparse.ArgumentParser) -> str:
+    """What to say of an argument the command does not take: the option it abbreviates or resembles, if any."""
+    if not word.startswith("-"):
+        return f"unexpected argument {word!r}"
+    option = word.partition("=")[0]
+    known = [name for action in parser._actions for name in action.option_strings if name.startswith("--")]
+    close = [name for name in known if name.startswith(option)][:1] or difflib.get_close_matches(option, known, n=1)
+    return f"unknown option {option}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,6 +277,19 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
         help="with --resume: keep the error lines already in --out instead of retrying those ids",
     )
     parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="with --ids: export only the ids whose stable hash falls in shard I of N (1/4 ... 4/4), for N processes "
+        "each writing its own --out; together they hold every id once",
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help=f"v1: export even when the first {NOT_FOUND_LIMIT} ids are all not found (by default that stops the "
+        "export: the --data-annotation-id is most likely wrong)",
+    )
+    parser.add_argument(
         "--progress-interval", type=_positive_float, default=10.0, help="seconds between plain progress lines"
     )
 
@@ -253,6 +331,8 @@ def check_args(args: argparse.Namespace) -> None:
             parser.error(f"{filters[0]} filters a whole dataset: use it with --dataset-id and without --ids")
         if args.dataset_id is not None and args.batch_size is not None:
             parser.error("--batch-size is for --data-annotation-id: the v2 API has no batch endpoint for samples")
+        if args.shard is not None and args.ids is None:
+            parser.error("--shard splits an ids file: use it with --ids (a whole dataset is listed by one process)")
     elif args.command == "demo" and args.api == "v2":
         for given, option in ((args.kind, "--kind"), (args.batch_size, "--batch-size")):
             if given is not None:
@@ -300,11 +380,11 @@ async def _get(connection: CliClient, args: argparse.Namespace, console: Console
         except InvalidArgumentError as exc:
             raise UsageError(cli_advice(str(exc))) from None
         except ModelArtsError as exc:
-            console.line(f"modelarts-async: error: {exc}")
+            console.line(f"modelarts-async: error: {connection.describe(exc)}")
             hint = connection.failure_hint(exc)
             if hint:
                 console.line(hint)
-            return EXIT_USAGE if stops_export(exc) else EXIT_SOME_FAILED
+            return EXIT_USAGE if stops_export(exc) or is_reach_failure(exc) else EXIT_SOME_FAILED
     _write_stdout(encode_line(record))
     return EXIT_OK
 
@@ -323,7 +403,7 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
     whole_dataset = args.dataset_id is not None and args.ids is None
     concurrency = args.concurrency or (DEFAULT_PAGES_IN_FLIGHT if whole_dataset else DEFAULT_CONCURRENCY)
     connection = make_client(args, max_connections=max(100, concurrency))
-    client, hint = connection.client, connection.failure_hint
+    client = connection.client
     settings = ExportSettings(
         ids=args.ids or "",
         out=args.out,
@@ -332,6 +412,7 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
         retry_failed=args.retry_failed,
         progress_interval=args.progress_interval,
         quiet=args.quiet,
+        shard=args.shard,
     )
     retries = lambda: handler.retries  # noqa: E731
     if whole_dataset:
@@ -341,12 +422,12 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
             _sample_filters(args),
             pages_in_flight=concurrency,
             rate_limit=args.rate_limit,
-            failure_hint=hint,
+            advice=connection,
         )
         return export_listing(samples, settings, console, retries=retries)
     if args.dataset_id is not None:
         by_id = SamplesById(
-            client, args.dataset_id, concurrency=concurrency, rate_limit=args.rate_limit, failure_hint=hint
+            client, args.dataset_id, concurrency=concurrency, rate_limit=args.rate_limit, advice=connection
         )
         return export_ids(by_id, settings, console, retries=retries)
     images = ImageLabels(
@@ -355,7 +436,8 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
         concurrency=concurrency,
         rate_limit=args.rate_limit,
         batch_size=args.batch_size,
-        failure_hint=hint,
+        advice=connection,
+        stop_after_not_found=None if args.keep_going else NOT_FOUND_LIMIT,
     )
     return export_ids(images, settings, console, retries=retries)
 
@@ -368,7 +450,7 @@ def run_datasets(args: argparse.Namespace, console: Console, handler: ConsoleHan
         raise UsageError(cli_advice(str(exc))) from None
     except ModelArtsError as exc:
         hint = connection.failure_hint(exc)
-        raise StopExport(str(exc), *([hint] if hint else [])) from None
+        raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
     if args.json:
         _write_stdout(b"".join(encode_line(unstructure_dataset(dataset)) for dataset in datasets))
     else:

@@ -8,7 +8,7 @@ Every line is a sample as the service sent it (`unstructure_sample`), keyed by `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any, Literal, NamedTuple, Self
 
@@ -21,6 +21,7 @@ from .._v2._models import Sample, SampleResult
 from ._errors import UsageError
 from ._export import Outcome, ResultOutcomes
 from ._jsonl_file import Identity
+from ._reach import FailureAdvice, PlainAdvice
 
 __all__ = ["DatasetSamples", "SampleFilters", "SamplesById", "sample_record"]
 
@@ -87,11 +88,13 @@ class SamplesById:
         *,
         concurrency: int,
         rate_limit: float | None = None,
-        failure_hint: Callable[[BaseException], str | None] = lambda error: None,
+        advice: FailureAdvice | None = None,
     ) -> None:
         self.client, self.dataset_id = client, dataset_id
         self.concurrency, self.rate_limit = concurrency, rate_limit
-        self.failure_hint = failure_hint
+        self.advice: FailureAdvice = advice or PlainAdvice()
+        #: v2 checks the dataset itself: a missing one stops the export at its first id.
+        self.stop_after_not_found: int | None = None
 
     @property
     def identity(self) -> Sequence[Identity]:
@@ -131,11 +134,11 @@ class DatasetSamples:
         *,
         pages_in_flight: int,
         rate_limit: float | None = None,
-        failure_hint: Callable[[BaseException], str | None] = lambda error: None,
+        advice: FailureAdvice | None = None,
     ) -> None:
         self.client, self.dataset_id, self.filters = client, dataset_id, filters
         self.pages_in_flight, self.rate_limit = pages_in_flight, rate_limit
-        self.failure_hint = failure_hint
+        self.advice: FailureAdvice = advice or PlainAdvice()
 
     @property
     def identity(self) -> Sequence[Identity]:

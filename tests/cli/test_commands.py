@@ -109,7 +109,7 @@ async def test_rejected_credentials_stop_the_export_with_1(served: Served, tmp_p
     run = await run_cli(*export_args(served.url, ids, out, "--concurrency", "2"))
     assert run.code == 1
     assert "APIG.0301" in run.stderr
-    assert out.read_text() == ""  # nothing written, so --resume with good credentials exports every id
+    assert names_in(tmp_path) == ["ids.txt"]  # no output, sidecar or lock: a rerun with good credentials starts clean
 
 
 async def test_transient_failures_are_error_lines(served: Served, tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ async def test_an_endpoint_without_credentials_sends_unsigned_requests_and_hints
     run = await run_cli("export", *args, "--ids", str(ids), "--out", str(out))
     assert_clean_failure(run)
     assert "no credentials were sent" in run.stderr
-    assert out.read_text() == ""
+    assert not out.exists()  # a failed start leaves no output
 
 
 async def test_a_region_without_credentials_is_refused_before_any_request() -> None:

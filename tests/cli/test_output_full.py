@@ -32,9 +32,10 @@ async def test_a_write_that_fails_ends_the_run_with_1_and_resume_completes_it(se
     )
     assert run.code == 1
     assert run.stderr.strip().splitlines() == [
-        f"modelarts-async: error: cannot write {out}: File too large; the lines written are whole: make room, "
-        "then rerun with --resume"
+        f"modelarts-async: error: cannot write {out}: File too large; make room, then rerun with --resume (the last "
+        "line may be cut; --resume removes it)"
     ]
+    assert not out.read_bytes().endswith(b"\n")  # the message is true: the limit cut the last line
     assert out.stat().st_size == 1500
     resumed = await run_cli(*export_args(served.url, ids, out, "--resume"))
     assert resumed.code == 0, resumed.stderr
