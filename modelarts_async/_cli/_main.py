@@ -39,10 +39,26 @@ from .._exceptions import InvalidArgumentError, ModelArtsError
 from .._v2._converter import unstructure_dataset
 from .._v2._models import Dataset
 from .._v2._pager import DEFAULT_PAGES_IN_FLIGHT
+from .._v2._stats_converter import unstructure_version
+from .._v2._versions import DatasetVersion
 from .._version import __version__
+from ..formats import ConvertSummary, convert_jsonl, parse_splits
 from ._connection import CliClient, add_connection_options, cli_advice, make_client
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, StopExport, UsageError
 from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, stops_export
+from ._folder import (
+    FOLDER_FORMATS,
+    FolderSettings,
+    check_counts,
+    count_samples,
+    fetch_extras,
+    finish_folder,
+    folder_files,
+    folder_settings,
+    lock_folder,
+    read_labels,
+    write_format,
+)
 from ._jsonl_file import encode_line
 from ._listing import export_listing
 from ._progress import Console, ConsoleHandler, capture_logging, release_logging
@@ -181,8 +197,34 @@ def build_parser() -> argparse.ArgumentParser:
         v2="dataset id (v2 API): export the samples that --ids lists or, without --ids, every sample",
     )
     _add_export_options(exp)
+    _add_format_options(exp, export=True)
     _add_filter_options(exp)
     exp.set_defaults(usage=exp)
+
+    convert = commands.add_parser(
+        "convert",
+        parents=[output],
+        help="turn an existing JSONL export into a training format, offline (no connection, no request)",
+    )
+    convert.add_argument("file", metavar="FILE", help="a JSONL export (v2 samples, or v1 image infos)")
+    convert.add_argument("--out", required=True, metavar="DIR", help="the folder to write (created if missing)")
+    _add_format_options(convert, export=False)
+    convert.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="the label order (class ids): a JSON list of names or one name per line (default: the labels.json "
+        "beside FILE, else the names in order of first appearance)",
+    )
+    convert.add_argument(
+        "--images-from", metavar="DIR", help="downloaded images ({sample_id}.ext), read for sizes the samples lack"
+    )
+    convert.set_defaults(usage=convert)
+
+    versions = commands.add_parser(
+        "versions", parents=[connection, output], help="list the published versions (snapshots) of a dataset"
+    )
+    versions.add_argument("--dataset-id", metavar="DS", required=True, help="the dataset")
+    versions.add_argument("--json", action="store_true", help="one JSON object per version and line")
 
     datasets = commands.add_parser(
         "datasets", parents=[connection, output], help="list the datasets of the project (id, name, type, counts)"
@@ -203,7 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="v1: images of an annotation job by id (the default); v2: every sample of a detection dataset",
     )
     demo.add_argument(
-        "--images", type=_positive_int, default=10_000, help="generated images, or samples (default: 10000)"
+        "--images",
+        type=_positive_int,
+        nargs="?",
+        const=10_000,
+        default=10_000,
+        metavar="N",
+        help="generated images, or samples (default: 10000); with --format their image files are downloaded too",
     )
     demo.add_argument("--kind", choices=["classification", "detection"], default=None, help="v1: the job's kind")
     demo.add_argument("--latency", type=_non_negative_float, default=0.0, help="the fake's seconds per answer")
@@ -219,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEMO_OUT,
         metavar="FILE.jsonl",
         help=f"where the labels go, replaced if it exists; '-': standard output (default: ./{DEMO_OUT})",
+    )
+    demo.add_argument(
+        "--format",
+        choices=FOLDER_FORMATS,
+        default=None,
+        help="--api v2: write a training folder (--out DIR, default ./modelarts-demo-FORMAT) with the images",
     )
     demo.add_argument("--progress-interval", type=_positive_float, default=10.0, help=argparse.SUPPRESS)
     demo.set_defaults(usage=demo)
@@ -294,6 +348,46 @@ def _add_export_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_format_options(parser: argparse.ArgumentParser, *, export: bool) -> None:
+    group = parser.add_argument_group("training formats")
+    formats = ("jsonl", *FOLDER_FORMATS) if export else FOLDER_FORMATS
+    group.add_argument(
+        "--format",
+        choices=formats,
+        default="jsonl" if export else None,
+        required=not export,
+        help="jsonl: the service's JSON, one line per sample (default); any other: --out is a folder holding "
+        "samples.jsonl (resumable), labels.json and the format's files"
+        if export
+        else "the format to write",
+    )
+    if export:
+        group.add_argument(
+            "--images", action="store_true", help="with --format: download every sample's image into the folder"
+        )
+    group.add_argument(
+        "--split",
+        type=_splits,
+        default={"train": 1.0},
+        metavar="NAME=R,...",
+        help="assign samples to splits by a stable hash of their id, e.g. train=0.8,val=0.2 (default: all train)",
+    )
+    group.add_argument("--seed", type=int, default=0, help="the split's hash seed (default: 0)")
+    group.add_argument(
+        "--allow-lossy",
+        action="store_true",
+        help="exit 0 although labels the format cannot hold were left out (skipped.jsonl lists them); failures "
+        "still exit 2",
+    )
+
+
+def _splits(text: str) -> dict[str, float]:
+    try:
+        return parse_splits(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     filters = parser.add_argument_group(
         "dataset filters", "with --dataset-id and no --ids: passed to the service's list of samples as given"
@@ -333,6 +427,16 @@ def check_args(args: argparse.Namespace) -> None:
             parser.error("--batch-size is for --data-annotation-id: the v2 API has no batch endpoint for samples")
         if args.shard is not None and args.ids is None:
             parser.error("--shard splits an ids file: use it with --ids (a whole dataset is listed by one process)")
+        if args.format == "jsonl":
+            for given, option in ((args.images, "--images"), (args.allow_lossy, "--allow-lossy")):
+                if given:
+                    parser.error(f"{option} is for a training folder: add --format coco|yolo|voc|manifest|csv")
+        elif args.out == STDOUT:
+            parser.error(f"--format {args.format} writes a folder: --out DIR, not standard output")
+        elif args.images and args.dataset_id is None:
+            parser.error("--images needs --dataset-id: the v1 API gives no image URLs")
+    elif args.command == "demo" and args.format is not None and args.api != "v2":
+        parser.error("--format is for --api v2: the v1 demo's images have no image files")
     elif args.command == "demo" and args.api == "v2":
         for given, option in ((args.kind, "--kind"), (args.batch_size, "--batch-size")):
             if given is not None:
@@ -400,13 +504,63 @@ def _write_stdout(data: bytes) -> None:
 
 
 def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
+    if args.format == "jsonl":
+        return _export_lines(args, console, handler, args.out)
+    return _export_folder(args, console, handler)
+
+
+def _export_folder(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
+    """`--format F --out DIR`: the export into DIR/samples.jsonl, then labels, images and the format from it."""
+    settings = folder_settings(args, concurrency=args.concurrency or DEFAULT_CONCURRENCY)
+    try:
+        os.makedirs(settings.out_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {settings.out_dir}: {exc.strerror or exc}") from None
+    samples_file, _ = folder_files(settings.out_dir)
+    lock = lock_folder(settings.out_dir)
+    try:
+        code = _export_lines(args, console, handler, samples_file)
+        if code not in (EXIT_OK, EXIT_SOME_FAILED):
+            return code
+        if not os.path.exists(samples_file):  # nothing was exported: there is nothing to convert
+            return code
+        images_failed, warnings = (
+            asyncio.run(_after_export(args, settings, samples_file)) if args.dataset_id else (0, [])
+        )
+        summary = write_format(samples_file, settings)
+        for warning in warnings:
+            console.line(warning)
+        return finish_folder(settings, code, summary, images_failed, console)
+    finally:
+        lock.release()
+
+
+async def _after_export(args: argparse.Namespace, settings: FolderSettings, samples_file: str) -> tuple[int, list[str]]:
+    """labels.json, the images, and the export checked against the service's own counts."""
+    connection = make_client(args, max_connections=max(100, settings.concurrency))
+    async with connection.client as client:
+        try:
+            images_failed = await fetch_extras(client, args.dataset_id, settings)
+            filters = _sample_filters(args)._replace(version_id=None, order=None).given
+            if args.ids is not None or filters:
+                why = "it exported the ids of --ids" if args.ids is not None else f"it was filtered by {filters[0]}"
+                return images_failed, [f"note: not compared with the service's counts: {why}"]
+            counts = await asyncio.to_thread(count_samples, samples_file)
+            return images_failed, await check_counts(client, args.dataset_id, args.version_id, counts)
+        except ModelArtsError as exc:
+            hint = connection.failure_hint(exc)
+            raise StopExport(str(exc), *([hint] if hint else [])) from None
+
+
+def _export_lines(args: argparse.Namespace, console: Console, handler: ConsoleHandler, out: str) -> int:
+    """The export of JSON lines into `out`: the images or samples of an ids file, or every sample of a dataset."""
     whole_dataset = args.dataset_id is not None and args.ids is None
     concurrency = args.concurrency or (DEFAULT_PAGES_IN_FLIGHT if whole_dataset else DEFAULT_CONCURRENCY)
     connection = make_client(args, max_connections=max(100, concurrency))
     client = connection.client
     settings = ExportSettings(
         ids=args.ids or "",
-        out=args.out,
+        out=out,
         resume=args.resume,
         overwrite=args.overwrite,
         retry_failed=args.retry_failed,
@@ -440,6 +594,77 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
         stop_after_not_found=None if args.keep_going else NOT_FOUND_LIMIT,
     )
     return export_ids(images, settings, console, retries=retries)
+
+
+def run_convert(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
+    """`convert FILE --format F --out DIR`: offline, from an existing export; no connection option, no request."""
+    settings = folder_settings(args, concurrency=1)
+    try:
+        os.makedirs(settings.out_dir, exist_ok=True)
+        lock = lock_folder(settings.out_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {settings.out_dir}: {exc.strerror or exc}") from None
+    try:
+        summary = _convert(args)
+    except InvalidArgumentError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise StopExport(f"cannot convert {args.file}: {exc.strerror or exc}") from None
+    finally:
+        lock.release()
+    return finish_folder(settings, EXIT_OK, summary, 0, console)
+
+
+def _convert(args: argparse.Namespace) -> ConvertSummary:
+    return convert_jsonl(
+        args.file,
+        args.format,
+        args.out,
+        labels=read_labels(args.labels) if args.labels else None,
+        images_from=args.images_from,
+        splits=args.split,
+        seed=args.seed,
+        allow_lossy=args.allow_lossy,
+    )
+
+
+def run_versions(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
+    connection = make_client(args)
+    try:
+        versions = asyncio.run(_versions(connection, args.dataset_id))
+    except InvalidArgumentError as exc:
+        raise UsageError(cli_advice(str(exc))) from None
+    except ModelArtsError as exc:
+        hint = connection.failure_hint(exc)
+        raise StopExport(str(exc), *([hint] if hint else [])) from None
+    if args.json:
+        _write_stdout(b"".join(encode_line(unstructure_version(version)) for version in versions))
+    else:
+        _write_stdout(version_table(versions).encode())
+    return EXIT_OK
+
+
+async def _versions(connection: CliClient, dataset_id: str) -> list[DatasetVersion]:
+    async with connection.client as client, client.list_versions(dataset_id=dataset_id) as listing:
+        return [version async for version in listing]
+
+
+def version_table(versions: list[DatasetVersion]) -> str:
+    """The versions as an aligned table: id, name, current, total and annotated samples, creation time (UTC)."""
+    rows = [("ID", "NAME", "CURRENT", "SAMPLES", "ANNOTATED", "CREATED")]
+    for version in versions:
+        created = version.create_time
+        rows.append(
+            (
+                _cell(version.version_id),
+                _cell(version.version_name or ""),
+                "yes" if version.is_current else "",
+                _count(version.total_sample_count),
+                _count(version.annotated_sample_count),
+                "" if created is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(created / 1000)),
+            )
+        )
+    return _table(rows, right_from=3, right_to=5)
 
 
 def run_datasets(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
@@ -477,10 +702,15 @@ def dataset_table(datasets: list[Dataset]) -> str:
                 _count(dataset.annotated_sample_count),
             )
         )
-    widths = [max(_width(row[column]) for row in rows) for column in range(5)]
+    return _table(rows, right_from=3, right_to=5)
+
+
+def _table(rows: Sequence[tuple[str, ...]], *, right_from: int, right_to: int) -> str:
+    """`rows` aligned in columns; the columns from `right_from` up to `right_to` (numbers) aligned right."""
+    widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = []
     for row in rows:
-        cells = [_pad(text, widths[n], right=n >= 3) for n, text in enumerate(row)]
+        cells = [_pad(text, widths[n], right=right_from <= n < right_to) for n, text in enumerate(row)]
         lines.append("  ".join(cells).rstrip() + "\n")
     return "".join(lines)
 
@@ -534,6 +764,11 @@ def run_demo(args: argparse.Namespace, console: Console, handler: ConsoleHandler
             keep_identity=False,
         )
         started = time.perf_counter()
+        if args.format is not None:
+            code = _demo_folder(args, url, console, handler)
+            elapsed = time.perf_counter() - started
+            console.line(f"demo: {args.images:,} samples with their images in {elapsed:.2f} s")
+            return code
         if v2:
             samples = DatasetSamples(client, DEMO_DATASET_ID, SampleFilters(), pages_in_flight=concurrency)
             code = export_listing(samples, settings, console, retries=lambda: handler.retries)
@@ -561,6 +796,17 @@ def run_demo(args: argparse.Namespace, console: Console, handler: ConsoleHandler
     return code
 
 
+def _demo_folder(args: argparse.Namespace, url: str, console: Console, handler: ConsoleHandler) -> int:
+    """The demo's training folder: the same `export --format F --images` a user runs, against the fake."""
+    from ..testing import DEMO_DATASET_ID
+
+    out = args.out if args.out != DEMO_OUT else f"modelarts-demo-{args.format}"
+    command = ["export", "--endpoint", url, "--project-id", "demo", "--dataset-id", DEMO_DATASET_ID]
+    command += ["--format", args.format, "--images", "--out", out, "--overwrite", "--split", "train=0.8,val=0.2"]
+    command += ["--allow-lossy", "--progress-interval", str(args.progress_interval), *(["-q"] if args.quiet else [])]
+    return _export_folder(build_parser().parse_args(command), console, handler)
+
+
 def _fake_options(args: argparse.Namespace) -> list[str]:
     return ["--images", str(args.images), "--latency", str(args.latency)]
 
@@ -580,7 +826,14 @@ def _print_preview(path: str, noun: str) -> None:
         print("  " + (line if len(line) <= 200 else line[:197] + "...").rstrip("\n"))
 
 
-_COMMANDS = {"get": run_get, "export": run_export, "datasets": run_datasets, "demo": run_demo}
+_COMMANDS = {
+    "get": run_get,
+    "export": run_export,
+    "convert": run_convert,
+    "datasets": run_datasets,
+    "versions": run_versions,
+    "demo": run_demo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,280 @@
+"""A training folder: `export --format F --out DIR` and `convert FILE --format F --out DIR`.
+
+    export ─▶ DIR/samples.jsonl (the resumable export: the source of truth, exactly once, kill -9 and --resume)
+          ─▶ DIR/labels.json (the dataset's label list, in order: the class ids)
+          ─▶ DIR/images/ (--images: {split}/ for YOLO; present files are not fetched again)
+          ─▶ the format's files, errors.jsonl, skipped.jsonl (rewritten whole from samples.jsonl on every run)
+          ─▶ one summary, checked against the service's own counts
+
+Each step after the export reads `samples.jsonl` a line at a time, so memory does not grow with the dataset, and a
+rerun with `--resume` finishes whatever was left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from typing import IO, NamedTuple
+
+from .._client import ModelArtsClient
+from .._exceptions import ResponseValidationError
+from .._v2._converter import structure_sample, unstructure_dataset_label
+from .._v2._models import Sample
+from ..formats import ConvertSummary, assign_split, convert_jsonl
+from ._errors import EXIT_OK, EXIT_SOME_FAILED, StopExport
+from ._lock import OutputLock
+from ._progress import Console
+
+__all__ = [
+    "FOLDER_FORMATS",
+    "FolderSettings",
+    "check_counts",
+    "count_samples",
+    "fetch_extras",
+    "finish_folder",
+    "folder_files",
+    "folder_settings",
+    "lock_folder",
+    "read_labels",
+    "write_format",
+]
+
+FOLDER_FORMATS = ("coco", "yolo", "voc", "manifest", "csv")
+SAMPLES_FILE, LABELS_FILE, ERRORS_FILE, IMAGES_DIR = "samples.jsonl", "labels.json", "errors.jsonl", "images"
+_IMAGE_ERRORS = ".image-errors.jsonl"
+
+
+class FolderSettings(NamedTuple):
+    """The command line of a training folder (`--format`, `--out DIR`, `--images`, `--split`, ...)."""
+
+    fmt: str
+    out_dir: str
+    splits: Mapping[str, float]
+    seed: int = 0
+    images: bool = False
+    allow_lossy: bool = False
+    concurrency: int = 32
+
+
+class Counts(NamedTuple):
+    """What an export fetched: samples, and labels per name (before any format left one out)."""
+
+    samples: int
+    labels: Mapping[str, int]
+
+
+def folder_files(out_dir: str) -> tuple[str, str]:
+    """The export's JSON lines inside the folder, and the folder's lock file."""
+    return os.path.join(out_dir, SAMPLES_FILE), os.path.join(out_dir, ".folder.lock")
+
+
+def lock_folder(out_dir: str) -> OutputLock:
+    """Hold the folder for the whole run: a second export into it exits 1 naming this one's pid."""
+    return OutputLock(folder_files(out_dir)[1], guarded=out_dir).acquire()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# After the export: labels, images, the format.
+
+
+async def fetch_extras(client: ModelArtsClient, dataset_id: str, settings: FolderSettings) -> int:
+    """`labels.json` and, with `--images`, the images; returns the images that failed (one error line each)."""
+    labels = await client.get_dataset_labels(dataset_id=dataset_id)
+    _write_atomic(
+        os.path.join(settings.out_dir, LABELS_FILE),
+        json.dumps([unstructure_dataset_label(label) for label in labels], ensure_ascii=False, indent=1),
+    )
+    if not settings.images:
+        return 0
+    failed = 0
+    # Local files a line at a time, like the export's own lines: short writes that a thread hop would only slow.
+    with open(os.path.join(settings.out_dir, _IMAGE_ERRORS), "w", encoding="utf-8") as errors:  # noqa: ASYNC230
+        for split, directory in _image_dirs(settings):
+            samples = (sample for sample in _samples(settings.out_dir) if _split_of(sample, settings) == split)
+            failed += await _download(client, samples, directory, dataset_id, settings, errors)
+    return failed
+
+
+def _image_dirs(settings: FolderSettings) -> Iterator[tuple[str | None, str]]:
+    """Where each split's images go: `images/{split}/` for YOLO, `images/` (all splits together) otherwise."""
+    root = os.path.join(settings.out_dir, IMAGES_DIR)
+    if settings.fmt == "yolo":
+        for split in settings.splits:
+            yield split, os.path.join(root, split)
+    else:
+        yield None, root
+
+
+def _split_of(sample: Sample, settings: FolderSettings) -> str | None:
+    if settings.fmt != "yolo":
+        return None
+    if len(settings.splits) == 1:
+        return next(iter(settings.splits))
+    return assign_split(sample.sample_id, settings.splits, seed=settings.seed)
+
+
+async def _download(
+    client: ModelArtsClient,
+    samples: Iterator[Sample],
+    directory: str,
+    dataset_id: str,
+    settings: FolderSettings,
+    errors: IO[str],
+) -> int:
+    failed = 0
+    async with client.download_images(
+        samples, directory, dataset_id=dataset_id, concurrency=settings.concurrency
+    ) as downloads:
+        async for download in downloads:
+            if download.error is not None:
+                failed += 1
+                record = {"sample_id": download.sample.sample_id, "error": f"image: {download.error}"}
+                errors.write(json.dumps(record) + "\n")
+    return failed
+
+
+def write_format(samples_file: str, settings: FolderSettings, *, labels: str | None = None) -> ConvertSummary:
+    """The format's files from the export (and the images, when there are any), then the image errors appended."""
+    images = os.path.join(settings.out_dir, IMAGES_DIR)
+    summary = convert_jsonl(
+        samples_file,
+        settings.fmt,  # type: ignore[arg-type]  # one of FOLDER_FORMATS: argparse's choices
+        settings.out_dir,
+        labels=read_labels(labels) if labels else None,
+        images_from=images if os.path.isdir(images) else None,
+        splits=dict(settings.splits),
+        seed=settings.seed,
+        allow_lossy=settings.allow_lossy,
+    )
+    _append_image_errors(settings.out_dir)
+    return summary
+
+
+def read_labels(path: str) -> list[str]:
+    """`--labels FILE`: a JSON list of names (or of objects with a `name`), or one name per line."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    items = data.get("labels", data) if isinstance(data, dict) else data
+    if isinstance(items, list):
+        names = [item.get("name") if isinstance(item, dict) else item for item in items]
+        strings = [name for name in names if isinstance(name, str)]
+        if len(strings) == len(names):
+            return strings
+    raise StopExport(f"--labels {path}: expected a JSON list of label names, or one name per line")
+
+
+def _append_image_errors(out_dir: str) -> None:
+    pending = os.path.join(out_dir, _IMAGE_ERRORS)
+    if not os.path.exists(pending):
+        return
+    with open(pending, encoding="utf-8") as source, open(os.path.join(out_dir, ERRORS_FILE), "a") as errors:
+        for line in source:
+            errors.write(line)
+    os.remove(pending)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The summary and the check against the service's counts.
+
+
+def count_samples(samples_file: str) -> Counts:
+    """Samples in the export and labels per name, read a line at a time."""
+    samples = 0
+    labels: Counter[str] = Counter()
+    for sample in _samples_of(samples_file):
+        samples += 1
+        labels.update(label.name for label in sample.labels if label.name is not None)
+    return Counts(samples, dict(labels))
+
+
+async def check_counts(client: ModelArtsClient, dataset_id: str, version_id: str | None, got: Counts) -> list[str]:
+    """Warnings where the export disagrees with the service's own counts (the version's, with `--version-id`)."""
+    if version_id is not None:
+        version = await client.get_version(dataset_id=dataset_id, version_id=version_id)
+        expected = {"samples": version.total_sample_count}
+        source = f"version {version_id}"
+    else:
+        stats = await client.get_dataset_stats(dataset_id=dataset_id)
+        expected = {"samples": stats.total, **{f"labels {label.name!r}": label.count for label in stats.labels}}
+        source = "the dataset's statistics"
+    fetched = {"samples": got.samples, **{f"labels {name!r}": count for name, count in got.labels.items()}}
+    warnings = []
+    for what, count in expected.items():
+        if count is not None and fetched.get(what, 0) != count:
+            hint = "" if version_id else "; export a published version (--version-id) for a snapshot"
+            warnings.append(
+                f"warning: {what}: exported {fetched.get(what, 0):,}, {source} count {count:,} "
+                f"(the dataset changed during the export, or some samples failed){hint}"
+            )
+    return warnings
+
+
+def finish_folder(
+    settings: FolderSettings, export_code: int, summary: ConvertSummary, images_failed: int, console: Console
+) -> int:
+    """Print what the folder holds and return the exit code: 0 when everything was written, else 2."""
+    written = summary.written
+    parts = [f"{settings.fmt}: {written.samples:,} samples, {written.annotations:,} annotations in {settings.out_dir}"]
+    if written.splits:
+        parts.append("splits " + ", ".join(f"{split} {count:,}" for split, count in written.splits.items()))
+    console.line("; ".join(parts))
+    failures = summary.failed_lines + summary.bad_lines + written.errors + images_failed
+    if failures or written.invalid:
+        invalid = sum(written.invalid.values())
+        console.line(f"errors: {failures:,} samples or images, {invalid:,} invalid labels: errors.jsonl, skipped.jsonl")
+    if written.skipped:
+        shapes = ", ".join(f"{shape} {count:,}" for shape, count in written.skipped.items())
+        what = "left out as --allow-lossy allows" if settings.allow_lossy else "left out (--allow-lossy accepts that)"
+        console.line(f"{settings.fmt} cannot hold {shapes}: {what}; skipped.jsonl lists each")
+    clean = export_code == EXIT_OK and summary.ok and images_failed == 0
+    return EXIT_OK if clean else EXIT_SOME_FAILED
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Reading the export back.
+
+
+def _samples(out_dir: str) -> Iterator[Sample]:
+    return _samples_of(os.path.join(out_dir, SAMPLES_FILE))
+
+
+def _samples_of(samples_file: str) -> Iterator[Sample]:
+    """The samples of an export's JSON lines (its error lines and any line that is not a sample are left out)."""
+    with open(samples_file, "rb") as file:
+        for raw in file:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and "error" not in data and isinstance(data.get("sample_id"), str):
+                try:
+                    yield structure_sample(data, requested_sample_id=None)
+                except ResponseValidationError:
+                    continue  # the format step reports it as an error line
+
+
+def _write_atomic(path: str, text: str) -> None:
+    part = path + ".part"
+    with open(part, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    os.replace(part, path)
+
+
+def folder_settings(args: argparse.Namespace, *, concurrency: int) -> FolderSettings:
+    """The folder options of `export` or `convert` as one value."""
+    return FolderSettings(
+        fmt=args.format,
+        out_dir=args.out,
+        splits=args.split,
+        seed=args.seed,
+        images=getattr(args, "images", False),
+        allow_lossy=args.allow_lossy,
+        concurrency=concurrency,
+    )
