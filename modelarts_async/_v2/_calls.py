@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 from .._bulk._pacing import Pacer, RatePacer
@@ -20,6 +20,7 @@ from .._paths import dataset_labels_path, dataset_path, datasets_path, path_segm
 from .._pipeline import Pipeline, Reply
 from .._service import is_api_missing, is_dataset_missing, is_version_missing
 from ._converter import (
+    check_count,
     structure_dataset,
     structure_dataset_labels,
     structure_dataset_page,
@@ -27,7 +28,8 @@ from ._converter import (
     structure_sample_page,
 )
 from ._models import Dataset, DatasetLabel, Sample, SampleResult
-from ._pager import FetchPage, Listing, OffsetMode, check_offset_mode, check_pages_in_flight
+from ._offsets import OffsetMode, check_offset_mode
+from ._pager import FetchPage, Listing, check_pages_in_flight
 
 __all__ = [
     "DatasetListing",
@@ -42,6 +44,7 @@ __all__ = [
     "sample_fetchers",
 ]
 
+R = TypeVar("R")
 QueryValue = str | int | bool | None
 Order = Literal["asc", "desc"]
 
@@ -160,6 +163,15 @@ async def _call(
         raise _named(error, _subject(error, dataset_id, sample_id=sample_id, version_id=version_id)) from None
 
 
+def _counted(
+    page: tuple[int | None, list[R]], reply: Reply, count_key: str, what: str, offset: int | None = None
+) -> tuple[int | None, list[R]]:
+    """`page` once its count is checked (`check_count`): the pager plans its requests by it."""
+    count, records = page
+    status_code, request_id = reply.status_code, reply.request_id
+    return check_count(count, count_key, what, status_code=status_code, request_id=request_id, offset=offset), records
+
+
 # -- arguments ---------------------------------------------------------------------------------------------------
 
 
@@ -258,9 +270,10 @@ def list_samples(
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[Sample]]:
         target = path + query_string({**filters, "offset": offset, "limit": limit})
         reply = await _call(pipeline, target, project_id, dataset_id, pacer=pacer, version_id=version_id)
-        return structure_sample_page(
+        page = structure_sample_page(
             reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
         )
+        return _counted(page, reply, "sample_count", "sample page", offset)
 
     what = f"samples of dataset {dataset_id!r}" + ("" if version_id is None else f" (version {version_id!r})")
     return SampleListing(
@@ -302,9 +315,10 @@ def list_datasets(
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[Dataset]]:
         target = path + query_string({**filters, "offset": offset, "limit": limit})
         reply = await _call(pipeline, target, project_id, None)
-        return structure_dataset_page(
+        page = structure_dataset_page(
             reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
         )
+        return _counted(page, reply, "total_number", "dataset page", offset)
 
     return DatasetListing(
         fetch,
@@ -333,16 +347,18 @@ async def get_dataset_labels(
     version_id = _optional_str("version_id", version_id)
     params: dict[str, QueryValue] = {"version_id": version_id}
     reply = await _call(pipeline, path + query_string(params), project_id, dataset_id, version_id=version_id)
-    total, labels = structure_dataset_labels(reply.data, status_code=reply.status_code, request_id=reply.request_id)
+    page = structure_dataset_labels(reply.data, status_code=reply.status_code, request_id=reply.request_id)
+    total, labels = _counted(page, reply, "total_number", "label page")
     if total is None or total <= len(labels):
         return tuple(labels)
 
     async def fetch(offset: int, limit: int) -> tuple[int | None, list[DatasetLabel]]:
         target = path + query_string({**params, "offset": offset, "limit": limit})
         reply = await _call(pipeline, target, project_id, dataset_id, version_id=version_id)
-        return structure_dataset_labels(
+        page = structure_dataset_labels(
             reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
         )
+        return _counted(page, reply, "total_number", "label page", offset)
 
     paged: FetchPage[DatasetLabel] = fetch
     async with Listing(
