@@ -38,8 +38,9 @@ class BackgroundIterator:
         self._loop = task.get_loop()
 
     def _check_loop(self) -> None:
-        """Raise `ClientStateError` when called from another event loop than the one the task was started in."""
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+        """Raise `ClientStateError` when called from another event loop than the one the task was started in (once
+        closed, it only ends, in any loop)."""
+        if self._loop is not None and not self._closed and self._loop is not asyncio.get_running_loop():
             raise ClientStateError(
                 f"this {type(self).__name__} was started in another event loop, which owns its requests: "
                 "iterate it to the end in that loop, or start a new one here"
