@@ -58,7 +58,7 @@ class BackgroundIterator:
         task = self._task
         if task is None or task.done():
             return
-        if task.get_loop() is not asyncio.get_running_loop():  # its loop is closed or elsewhere: it cannot be awaited here
+        if task.get_loop() is not asyncio.get_running_loop():  # its loop is closed or elsewhere: not awaitable here
             with contextlib.suppress(RuntimeError):
                 task.cancel()
             return
