@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelarts_async._v2._calls import query_string
-from modelarts_async._v2._offsets import detect_offset_mode
+from modelarts_async._v2._offsets import detect_offset_mode, slides_by_records
 from modelarts_async._v2._pager import Listing
 from modelarts_async._v2._seen_ids import IdSet
 
@@ -39,6 +39,20 @@ FIRST = ["a", "b", "c", "d"]
 )
 def test_detect_offset_mode(probe: list[str], expected: str) -> None:
     assert detect_offset_mode(FIRST, probe, 4) == expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "page", "slides"),
+    [
+        (["a", "b", "c", "d"], ["b", "c", "d", "e"], True),  # offset counts records: three of four shared
+        (["a", "b", "c", "d"], ["a", "b", "c", "d"], True),  # offset ignored: the same page again
+        (["a", "b", "c", "d"], ["e", "f", "g", "h"], False),  # offset counts pages
+        (["a", "b", "c", "d"], ["c", "d", "e", "f"], False),  # two inserted ahead between the requests: half
+        (["a", "b", "c", "d"], [], False),
+    ],
+)
+def test_slides_by_records(previous: list[str], page: list[str], slides: bool) -> None:
+    assert slides_by_records(frozenset(previous), page, 4) is slides
 
 
 # --- IdSet ------------------------------------------------------------------------------------------------------
