@@ -30,8 +30,8 @@ from ._retry import RetryPolicy
 from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
 from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+from ._v2._listing import ListingStats
 from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
-from ._v2._pager import ListingStats
 from ._version import __version__
 
 __all__ = [

@@ -27,9 +27,10 @@ from ._converter import (
     structure_sample,
     structure_sample_page,
 )
+from ._listing import Listing
 from ._models import Dataset, DatasetLabel, Sample, SampleResult
 from ._offsets import OffsetMode, check_offset_mode
-from ._pager import FetchPage, Listing, check_pages_in_flight
+from ._pager import FetchPage, check_pages_in_flight
 
 __all__ = [
     "DatasetListing",

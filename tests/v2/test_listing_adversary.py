@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelarts_async import ListingStats, ModelArtsClient
-from modelarts_async._v2._pager import EXTRA_PAGES, PAGE_SIZE, Listing
+from modelarts_async._v2._listing import Listing
+from modelarts_async._v2._pager import EXTRA_PAGES, PAGE_SIZE
 
 PROJECT = "p1"
 DATASET = "WxCREuCkBSAlQr9xrde"

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelarts_async._v2._calls import query_string
+from modelarts_async._v2._listing import Listing
 from modelarts_async._v2._offsets import detect_offset_mode, slides_by_records
-from modelarts_async._v2._pager import Listing
 from modelarts_async._v2._seen_ids import IdSet
 
 # --- detect_offset_mode -----------------------------------------------------------------------------------------
