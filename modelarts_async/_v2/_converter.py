@@ -584,8 +584,7 @@ def check_count(
     else `ResponseValidationError`: a pager plans its requests by it."""
     if count is None or 0 <= count < COUNT_LIMIT:
         return count
-    text = str(count)
-    shown = text if len(text) <= 20 else f"a number of {len(text.lstrip('-'))} digits"
+    shown = str(count) if abs(count) < 10**20 else "a number of more than 20 digits"
     invalid = _Invalid(f"expected a count from 0 to 2**53 - 1, got {shown}").below(f"$.{count_key}")
     _raise(what, invalid, status_code, request_id, offset)
 
