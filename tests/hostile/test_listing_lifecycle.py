@@ -78,3 +78,30 @@ def test_a_listing_continued_in_another_event_loop_raises_client_state_error(
         asyncio.run(go_on(listing))
     with pytest.raises(StopAsyncIteration):  # closed by the `async with` in the second loop, quietly
         asyncio.run(anext(listing))
+
+
+def test_aclose_in_another_loop_cancels_the_listing_in_its_own(sender: str) -> None:
+    fake = FakeModelArts(project_id=FAKE_PROJECT_ID)
+    fake.add_generated_dataset(DATASET, 1000, seed=3)
+
+    async def start() -> SampleListing:
+        async with fake.serve() as url, make_client(sender, url, project_id=FAKE_PROJECT_ID) as client:
+            listing = client.list_samples(dataset_id=DATASET, pages_in_flight=1)
+            await anext(listing)
+            assert await wait_until(lambda: listing.stats.pages == 3 and listing.stats.in_flight == 0)
+            return listing
+
+    def pages_tasks(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks(loop) if t.get_name().startswith("modelarts-pages")]
+
+    first = asyncio.new_event_loop()
+    try:
+        listing = first.run_until_complete(start())
+        assert pages_tasks(first)  # its loop is open, not running: the listing waits for its reader there
+        asyncio.run(listing.aclose())  # from another loop: no "attached to a different loop", no hang
+        first.run_until_complete(asyncio.sleep(0.01))
+        assert not pages_tasks(first)
+    finally:
+        first.close()
+    with pytest.raises(StopAsyncIteration):
+        asyncio.run(anext(listing))
