@@ -45,9 +45,10 @@ def detect_offset_mode(
     return "both"
 
 
-def slides_by_records(previous_ids: Collection[str], ids: Sequence[str], limit: int) -> bool:
-    """Whether two consecutive pages of the page-index reading (`offset=k-1`, `offset=k`) share more than half a
-    page: under a page index they share only records inserted ahead between the two requests (milliseconds
-    apart), under a record offset `limit - 1`. Such a reading costs a request per record: stop it."""
+def slides_by_records(previous_ids: Collection[str], ids: Sequence[str], *, limit: int, grown: int | None) -> bool:
+    """Whether two consecutive pages of the page-index reading (`offset=k-1`, then `offset=k`) overlap more than a
+    page index allows: under it they share only the records inserted ahead between the two requests (at most what
+    the count `grown` by, when both pages stated one), under a record offset `limit - 1`. More than half a page and
+    more than the growth is a record offset, read at a request per record: stop that reading."""
     shared = sum(1 for key in ids if key in previous_ids)
-    return shared * 2 > limit
+    return shared * 2 > limit and (grown is None or shared > grown)

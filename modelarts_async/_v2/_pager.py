@@ -62,6 +62,9 @@ EXTRA_PAGES = 4
 #: `(offset, limit) -> (count the answer states or None, records)`; raises the page's error.
 FetchPage = Callable[[int, int], Awaitable[tuple[int | None, Sequence[T]]]]
 
+#: What a list request answered: the count it stated (or None) and its records.
+_Answer = tuple[int | None, Sequence[T]]
+
 #: The tasks of a listing are named so (the supervisor, and one per page request).
 TASK_NAME = "modelarts-pages"
 
@@ -94,13 +97,19 @@ class _Reading:
         self.ending: Ending | None = None
         self.ended_at = 0  # the offset of the page that ended it
         self._last_ids: frozenset[str] = frozenset()
+        self._last_count: int | None = None
 
-    def read(self, k: int, ids: Sequence[str], *, full: bool, news: bool, both: bool) -> None:
-        """Note what page `k` said about where the next one is (only the first ending counts)."""
+    def read(self, k: int, ids: Sequence[str], count: int | None, *, full: bool, news: bool, both: bool) -> None:
+        """Note what page `k` (whose answer stated `count`) said about where the next one is; the first ending
+        counts."""
         self.read_k = k + 1
-        slides = both and self.watch_slides and k > 0 and slides_by_records(self._last_ids, ids, len(ids))
+        if both and self.watch_slides and k > 0:
+            grown = None if count is None or self._last_count is None else count - self._last_count
+            slides = slides_by_records(self._last_ids, ids, limit=len(ids), grown=grown)
+        else:
+            slides = False
         if self.watch_slides:
-            self._last_ids = frozenset(ids)
+            self._last_ids, self._last_count = frozenset(ids), count
         if self.ending is None:
             ending = Ending.SHORT_PAGE if not full else Ending.NO_NEW_ID if not news else None
             self.ending = Ending.SLIDES if ending is None and slides else ending
@@ -129,7 +138,7 @@ class PageRun(Generic[T]):
         self.by_page = _Reading(1, watch_slides=True)
         self.by_record = _Reading(page_size, watch_slides=False)
         self.pages: dict[int, Sequence[T] | BaseException] = {}  # by slot: read, not yet taken
-        self._arrived: dict[int, Sequence[T] | BaseException] = {}  # by slot: answered, waiting for earlier slots
+        self._arrived: dict[int, _Answer[T] | BaseException] = {}  # by slot: answered, waiting for earlier slots
         self._slots: dict[int, tuple[tuple[_Reading, ...], int]] = {}  # by slot: the readings it serves, its k
         self._seen = IdSet()
         self.created = 0  # slots (page requests) created so far
@@ -188,16 +197,17 @@ class PageRun(Generic[T]):
         """Request `offset=1` and learn from it what `offset` means; it is page 1 unless offset counts records."""
         slot = self._new_slot((), 1)
         try:
-            probe = await self._get(1)
+            answer = await self._get(1)
         except Exception as exc:
             self._arrive(slot, exc)
             return
+        probe = answer[1]
         self.mode = detect_offset_mode(first_ids, [self._id_of(record) for record in probe], self.page_size)
         logger.debug("offset read as %r (probe offset=1&limit=%d)", self.mode, self.page_size)
         if self.mode != "record":
             self._slots[slot] = ((self.by_page,), 1)
             self.by_page.next_k = 2
-        self._arrive(slot, probe)
+        self._arrive(slot, answer)
 
     async def _next_reading(self, active: list[_Reading]) -> _Reading | None:
         """The reading whose next page to request, once it may be; None when every reading has ended."""
@@ -248,22 +258,22 @@ class PageRun(Generic[T]):
         """Request page `k` of `readings` and wait for it; None when it failed (the consumer will raise that)."""
         slot = self._new_slot(readings, k)
         try:
-            page = await self._get(k)
+            answer = await self._get(k)
         except Exception as exc:
             self._arrive(slot, exc)
             return None
-        self._arrive(slot, page)
-        return page
+        self._arrive(slot, answer)
+        return answer[1]
 
     async def _fetch_into(self, slot: int, offset: int) -> None:
         try:
-            page = await self._get(offset)
+            answer = await self._get(offset)
         except Exception as exc:
             self._arrive(slot, exc)
         else:
-            self._arrive(slot, page)
+            self._arrive(slot, answer)
 
-    async def _get(self, offset: int) -> Sequence[T]:
+    async def _get(self, offset: int) -> _Answer[T]:
         self.in_flight += 1
         try:
             count, records = await self._fetch(offset, self.page_size)
@@ -274,25 +284,26 @@ class PageRun(Generic[T]):
             self.expected = count
         elif count is not None and self.expected is not None and count != self.expected:
             self.count_moved = True
-        return records
+        return count, records
 
-    def _arrive(self, slot: int, page: Sequence[T] | BaseException) -> None:
+    def _arrive(self, slot: int, answer: _Answer[T] | BaseException) -> None:
         """Keep an answered page, and read every page now next in slot order."""
         self.unanswered -= 1
-        self._arrived[slot] = page
+        self._arrived[slot] = answer
         while self.read in self._arrived:
             self._read(self.read, self._arrived.pop(self.read))
             self.read += 1
         self._wake.set()
         self._ready.set()
 
-    def _read(self, slot: int, page: Sequence[T] | BaseException) -> None:
+    def _read(self, slot: int, answer: _Answer[T] | BaseException) -> None:
         """Drop the records seen before, hand the rest to the consumer, and tell each reading what the page said."""
         readings, k = self._slots.pop(slot)
-        if isinstance(page, BaseException):
+        if isinstance(answer, BaseException):
             self.failed = True
-            self.pages[slot] = page
+            self.pages[slot] = answer
             return
+        count, page = answer
         if not readings:  # the probe under a record offset: page 0 again, one record on
             self.pages[slot] = ()
             return
@@ -302,7 +313,7 @@ class PageRun(Generic[T]):
         self.duplicates += len(page) - len(fresh)
         self.pages[slot] = fresh
         for reading in readings:
-            reading.read(k, ids, full=len(page) >= self.page_size, news=bool(fresh), both=self.mode == "both")
+            reading.read(k, ids, count, full=len(page) >= self.page_size, news=bool(fresh), both=self.mode == "both")
 
     def unusual_endings(self) -> list[str]:
         """How readings ended that a stable list would not have ended them (for the warning)."""

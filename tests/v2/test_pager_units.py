@@ -42,17 +42,20 @@ def test_detect_offset_mode(probe: list[str], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("previous", "page", "slides"),
+    ("page", "grown", "slides"),
     [
-        (["a", "b", "c", "d"], ["b", "c", "d", "e"], True),  # offset counts records: three of four shared
-        (["a", "b", "c", "d"], ["a", "b", "c", "d"], True),  # offset ignored: the same page again
-        (["a", "b", "c", "d"], ["e", "f", "g", "h"], False),  # offset counts pages
-        (["a", "b", "c", "d"], ["c", "d", "e", "f"], False),  # two inserted ahead between the requests: half
-        (["a", "b", "c", "d"], [], False),
+        (["b", "c", "d", "e"], 0, True),  # offset counts records: three of four shared
+        (["b", "c", "d", "e"], None, True),  # the same, without counts
+        (["a", "b", "c", "d"], 1, True),  # offset ignored: the same page again
+        (["e", "f", "g", "h"], 0, False),  # offset counts pages
+        (["c", "d", "e", "f"], 2, False),  # two inserted ahead between the requests: half a page
+        (["b", "c", "d", "e"], 3, False),  # three inserted ahead (the count grew by 3): still a page index
+        (["b", "c", "d", "e"], -3, True),  # the list shrank: a page index cannot overlap
+        ([], 0, False),
     ],
 )
-def test_slides_by_records(previous: list[str], page: list[str], slides: bool) -> None:
-    assert slides_by_records(frozenset(previous), page, 4) is slides
+def test_slides_by_records(page: list[str], grown: int | None, slides: bool) -> None:
+    assert slides_by_records(frozenset(["a", "b", "c", "d"]), page, limit=4, grown=grown) is slides
 
 
 # --- IdSet ------------------------------------------------------------------------------------------------------
