@@ -40,8 +40,8 @@ from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
 from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
 from ._v2._images import ImageDownload, ImageDownloadStream
+from ._v2._listing import ListingStats
 from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
-from ._v2._pager import ListingStats
 from ._v2._snapshot_calls import VersionListing
 from ._v2._stats import DatasetStats, LabelStats
 from ._v2._versions import DatasetVersion

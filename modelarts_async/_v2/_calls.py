@@ -20,14 +20,17 @@ from .._paths import dataset_labels_path, dataset_path, datasets_path, path_segm
 from .._pipeline import Pipeline, Reply
 from .._service import is_api_missing, is_dataset_missing, is_version_missing
 from ._converter import (
+    check_count,
     structure_dataset,
     structure_dataset_labels,
     structure_dataset_page,
     structure_sample,
     structure_sample_page,
 )
+from ._listing import Listing
 from ._models import Dataset, DatasetLabel, Sample, SampleResult
-from ._pager import FetchPage, Listing, OffsetMode, check_offset_mode, check_pages_in_flight
+from ._offsets import OffsetMode, check_offset_mode
+from ._pager import FetchPage, check_pages_in_flight
 
 __all__ = [
     "DatasetListing",
@@ -42,6 +45,7 @@ __all__ = [
     "sample_fetchers",
 ]
 
+R = TypeVar("R")
 QueryValue = str | int | bool | None
 _Value = TypeVar("_Value")
 Order = Literal["asc", "desc"]
@@ -163,6 +167,15 @@ async def _call(
         raise _named(error, _subject(error, dataset_id, sample_id=sample_id, version_id=version_id)) from None
 
 
+def _counted(
+    page: tuple[int | None, list[R]], reply: Reply, count_key: str, what: str, offset: int | None = None
+) -> tuple[int | None, list[R]]:
+    """`page` once its count is checked (`check_count`): the pager plans its requests by it."""
+    count, records = page
+    status_code, request_id = reply.status_code, reply.request_id
+    return check_count(count, count_key, what, status_code=status_code, request_id=request_id, offset=offset), records
+
+
 # -- arguments ---------------------------------------------------------------------------------------------------
 
 
@@ -265,9 +278,10 @@ def list_samples(
         target = path + query_string({**filters, "offset": offset, "limit": limit})
 
         def structure(reply: Reply) -> tuple[int | None, list[Sample]]:
-            return structure_sample_page(
+            page = structure_sample_page(
                 reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
             )
+            return _counted(page, reply, "sample_count", "sample page", offset)
 
         return await _call(pipeline, target, structure, project_id, dataset_id, pacer=pacer, version_id=version_id)
 
@@ -312,9 +326,10 @@ def list_datasets(
         target = path + query_string({**filters, "offset": offset, "limit": limit})
 
         def structure(reply: Reply) -> tuple[int | None, list[Dataset]]:
-            return structure_dataset_page(
+            page = structure_dataset_page(
                 reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
             )
+            return _counted(page, reply, "total_number", "dataset page", offset)
 
         return await _call(pipeline, target, structure, project_id, None)
 
@@ -375,8 +390,9 @@ def _label_page(offset: int | None) -> Callable[[Reply], tuple[int | None, list[
     """How to structure a label list answer, the page at `offset` (None: the first call, which names none)."""
 
     def structure(reply: Reply) -> tuple[int | None, list[DatasetLabel]]:
-        return structure_dataset_labels(
+        page = structure_dataset_labels(
             reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
         )
+        return _counted(page, reply, "total_number", "label page", offset)
 
     return structure

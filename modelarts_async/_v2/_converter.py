@@ -35,6 +35,8 @@ from .._exceptions import ResponseValidationError
 from ._models import Dataset, DatasetLabel, FrozenDict, Sample, SampleLabel
 
 __all__ = [
+    "COUNT_LIMIT",
+    "check_count",
     "structure_dataset",
     "structure_dataset_labels",
     "structure_dataset_page",
@@ -604,6 +606,29 @@ def structure_dataset_labels(
         return _page(data, "total_number", "labels", _dataset_label, "name", "label")
     except _Invalid as invalid:
         _raise("label page", invalid, status_code, request_id, offset)
+
+
+#: Counts at or above this are refused: a JSON number that large is not exact in most parsers (2**53), and no list
+#: holds that many records.
+COUNT_LIMIT = 2**53
+
+
+def check_count(
+    count: int | None,
+    count_key: str,
+    what: str,
+    *,
+    status_code: int | None = None,
+    request_id: str | None = None,
+    offset: int | None = None,
+) -> int | None:
+    """`count` (a page's `sample_count`/`total_number`, already an int or None) when it is from 0 to 2**53 - 1,
+    else `ResponseValidationError`: a pager plans its requests by it."""
+    if count is None or 0 <= count < COUNT_LIMIT:
+        return count
+    shown = str(count) if abs(count) < 10**20 else "a number of more than 20 digits"
+    invalid = _Invalid(f"expected a count from 0 to 2**53 - 1, got {shown}").below(f"$.{count_key}")
+    _raise(what, invalid, status_code, request_id, offset)
 
 
 # Unstructure: the wire keys in their order, then whatever was added since (typed fields that are set, then extra).

@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from .._paths import dataset_stats_path, version_path, versions_path
 from .._pipeline import Pipeline, Reply
-from ._calls import QueryValue, _call, _optional_str, query_string
-from ._pager import Listing, OffsetMode, check_offset_mode, check_pages_in_flight
+from ._calls import QueryValue, _call, _counted, _optional_str, query_string
+from ._listing import Listing
+from ._offsets import OffsetMode, check_offset_mode
+from ._pager import check_pages_in_flight
 from ._stats import DatasetStats
 from ._stats_converter import structure_dataset_stats, structure_version, structure_version_page
 from ._versions import DatasetVersion
@@ -77,9 +79,10 @@ def list_versions(
         target = path + query_string({"offset": offset, "limit": limit})
 
         def structure(reply: Reply) -> tuple[int | None, list[DatasetVersion]]:
-            return structure_version_page(
+            page = structure_version_page(
                 reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
             )
+            return _counted(page, reply, "total_number", "version page", offset)
 
         return await _call(pipeline, target, structure, project_id, dataset_id)
 

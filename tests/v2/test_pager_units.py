@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modelarts_async._v2._calls import query_string
-from modelarts_async._v2._pager import IdSet, Listing, detect_offset_mode
+from modelarts_async._v2._listing import Listing
+from modelarts_async._v2._offsets import detect_offset_mode, slides_by_records
+from modelarts_async._v2._seen_ids import IdSet
 
 # --- detect_offset_mode -----------------------------------------------------------------------------------------
 
@@ -37,6 +39,23 @@ FIRST = ["a", "b", "c", "d"]
 )
 def test_detect_offset_mode(probe: list[str], expected: str) -> None:
     assert detect_offset_mode(FIRST, probe, 4) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "grown", "slides"),
+    [
+        (["b", "c", "d", "e"], 0, True),  # offset counts records: three of four shared
+        (["b", "c", "d", "e"], None, True),  # the same, without counts
+        (["a", "b", "c", "d"], 1, True),  # offset ignored: the same page again
+        (["e", "f", "g", "h"], 0, False),  # offset counts pages
+        (["c", "d", "e", "f"], 2, False),  # two inserted ahead between the requests: half a page
+        (["b", "c", "d", "e"], 3, False),  # three inserted ahead (the count grew by 3): still a page index
+        (["b", "c", "d", "e"], -3, True),  # the list shrank: a page index cannot overlap
+        ([], 0, False),
+    ],
+)
+def test_slides_by_records(page: list[str], grown: int | None, slides: bool) -> None:
+    assert slides_by_records(frozenset(["a", "b", "c", "d"]), page, limit=4, grown=grown) is slides
 
 
 # --- IdSet ------------------------------------------------------------------------------------------------------
