@@ -31,7 +31,7 @@ gateway or the offline fake (python -m modelarts_async.testing serve), never a r
 _ENVIRONMENT = "leave out --context and --config to use the HUAWEICLOUD_SDK_* environment variables"
 #: Python advice in library messages → the same advice for the command line; the first match of each wins.
 _ADVICE = [
-    # The warning of a listing that saw the dataset change (see _pager).
+    # The warning of a listing that saw the dataset change (see _v2/_listing.py).
     (re.compile(r"list_samples\(\.\.\., version_id=\.\.\.\)"), "export --version-id VERSION"),
     (re.compile(r"use create_client\(\) with a config file"), "use --context NAME with a config file"),
     (re.compile(r"pass it to the call or to ModelArtsClient\(\)"), "pass --project-id"),
