@@ -31,6 +31,7 @@ from ._progress import Console
 __all__ = [
     "FOLDER_FORMATS",
     "FolderSettings",
+    "ImageCounts",
     "check_counts",
     "count_samples",
     "fetch_extras",
@@ -80,22 +81,30 @@ def lock_folder(out_dir: str) -> OutputLock:
 # After the export: labels, images, the format.
 
 
-async def fetch_extras(client: ModelArtsClient, dataset_id: str, settings: FolderSettings) -> int:
-    """`labels.json` and, with `--images`, the images; returns the images that failed (one error line each)."""
+class ImageCounts(NamedTuple):
+    """Images on disk after the run (fetched now or before), and images that failed (one error line each)."""
+
+    ok: int = 0
+    failed: int = 0
+
+
+async def fetch_extras(client: ModelArtsClient, dataset_id: str, settings: FolderSettings) -> ImageCounts:
+    """`labels.json` and, with `--images`, the images."""
     labels = await client.get_dataset_labels(dataset_id=dataset_id)
     _write_atomic(
         os.path.join(settings.out_dir, LABELS_FILE),
         json.dumps([unstructure_dataset_label(label) for label in labels], ensure_ascii=False, indent=1),
     )
     if not settings.images:
-        return 0
-    failed = 0
+        return ImageCounts()
+    counts = ImageCounts()
     # Local files a line at a time, like the export's own lines: short writes that a thread hop would only slow.
     with open(os.path.join(settings.out_dir, _IMAGE_ERRORS), "w", encoding="utf-8") as errors:  # noqa: ASYNC230
         for split, directory in _image_dirs(settings):
             samples = (sample for sample in _samples(settings.out_dir) if _split_of(sample, settings) == split)
-            failed += await _download(client, samples, directory, dataset_id, settings, errors)
-    return failed
+            ok, failed = await _download(client, samples, directory, dataset_id, settings, errors)
+            counts = ImageCounts(counts.ok + ok, counts.failed + failed)
+    return counts
 
 
 def _image_dirs(settings: FolderSettings) -> Iterator[tuple[str | None, str]]:
@@ -123,8 +132,8 @@ async def _download(
     dataset_id: str,
     settings: FolderSettings,
     errors: IO[str],
-) -> int:
-    failed = 0
+) -> tuple[int, int]:
+    ok = failed = 0
     async with client.download_images(
         samples, directory, dataset_id=dataset_id, concurrency=settings.concurrency
     ) as downloads:
@@ -133,7 +142,9 @@ async def _download(
                 failed += 1
                 record = {"sample_id": download.sample.sample_id, "error": f"image: {download.error}"}
                 errors.write(json.dumps(record) + "\n")
-    return failed
+            else:
+                ok += 1
+    return ok, failed
 
 
 def write_format(samples_file: str, settings: FolderSettings, *, labels: str | None = None) -> ConvertSummary:
@@ -217,15 +228,17 @@ async def check_counts(client: ModelArtsClient, dataset_id: str, version_id: str
 
 
 def finish_folder(
-    settings: FolderSettings, export_code: int, summary: ConvertSummary, images_failed: int, console: Console
+    settings: FolderSettings, export_code: int, summary: ConvertSummary, images: ImageCounts, console: Console
 ) -> int:
     """Print what the folder holds and return the exit code: 0 when everything was written, else 2."""
     written = summary.written
     parts = [f"{settings.fmt}: {written.samples:,} samples, {written.annotations:,} annotations in {settings.out_dir}"]
     if written.splits:
         parts.append("splits " + ", ".join(f"{split} {count:,}" for split, count in written.splits.items()))
+    if settings.images:
+        parts.append(f"images {images.ok:,} in {os.path.join(settings.out_dir, IMAGES_DIR)}")
     console.line("; ".join(parts))
-    failures = summary.failed_lines + summary.bad_lines + written.errors + images_failed
+    failures = summary.failed_lines + summary.bad_lines + written.errors + images.failed
     if failures or written.invalid:
         invalid = sum(written.invalid.values())
         console.line(f"errors: {failures:,} samples or images, {invalid:,} invalid labels: errors.jsonl, skipped.jsonl")
@@ -233,7 +246,7 @@ def finish_folder(
         shapes = ", ".join(f"{shape} {count:,}" for shape, count in written.skipped.items())
         what = "left out as --allow-lossy allows" if settings.allow_lossy else "left out (--allow-lossy accepts that)"
         console.line(f"{settings.fmt} cannot hold {shapes}: {what}; skipped.jsonl lists each")
-    clean = export_code == EXIT_OK and summary.ok and images_failed == 0
+    clean = export_code == EXIT_OK and summary.ok and images.failed == 0
     return EXIT_OK if clean else EXIT_SOME_FAILED
 
 

@@ -49,6 +49,7 @@ from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, sto
 from ._folder import (
     FOLDER_FORMATS,
     FolderSettings,
+    ImageCounts,
     check_counts,
     count_samples,
     fetch_extras,
@@ -524,29 +525,31 @@ def _export_folder(args: argparse.Namespace, console: Console, handler: ConsoleH
             return code
         if not os.path.exists(samples_file):  # nothing was exported: there is nothing to convert
             return code
-        images_failed, warnings = (
-            asyncio.run(_after_export(args, settings, samples_file)) if args.dataset_id else (0, [])
-        )
+        images, warnings = ImageCounts(), list[str]()
+        if args.dataset_id is not None:  # v1 has no label list, no image URLs and no counts to check against
+            images, warnings = asyncio.run(_after_export(args, settings, samples_file))
         summary = write_format(samples_file, settings)
         for warning in warnings:
             console.line(warning)
-        return finish_folder(settings, code, summary, images_failed, console)
+        return finish_folder(settings, code, summary, images, console)
     finally:
         lock.release()
 
 
-async def _after_export(args: argparse.Namespace, settings: FolderSettings, samples_file: str) -> tuple[int, list[str]]:
+async def _after_export(
+    args: argparse.Namespace, settings: FolderSettings, samples_file: str
+) -> tuple[ImageCounts, list[str]]:
     """labels.json, the images, and the export checked against the service's own counts."""
     connection = make_client(args, max_connections=max(100, settings.concurrency))
     async with connection.client as client:
         try:
-            images_failed = await fetch_extras(client, args.dataset_id, settings)
+            images = await fetch_extras(client, args.dataset_id, settings)
             filters = _sample_filters(args)._replace(version_id=None, order=None).given
             if args.ids is not None or filters:
                 why = "it exported the ids of --ids" if args.ids is not None else f"it was filtered by {filters[0]}"
-                return images_failed, [f"note: not compared with the service's counts: {why}"]
+                return images, [f"note: not compared with the service's counts: {why}"]
             counts = await asyncio.to_thread(count_samples, samples_file)
-            return images_failed, await check_counts(client, args.dataset_id, args.version_id, counts)
+            return images, await check_counts(client, args.dataset_id, args.version_id, counts)
         except ModelArtsError as exc:
             hint = connection.failure_hint(exc)
             raise StopExport(str(exc), *([hint] if hint else [])) from None
@@ -612,7 +615,7 @@ def run_convert(args: argparse.Namespace, console: Console, handler: ConsoleHand
         raise StopExport(f"cannot convert {args.file}: {exc.strerror or exc}") from None
     finally:
         lock.release()
-    return finish_folder(settings, EXIT_OK, summary, 0, console)
+    return finish_folder(settings, EXIT_OK, summary, ImageCounts(), console)
 
 
 def _convert(args: argparse.Namespace) -> ConvertSummary:

@@ -49,6 +49,7 @@ async def test_yolo_with_images_is_a_training_folder_and_no_credential_reaches_t
     run = await run_cli(*args, "--allow-lossy", env=CREDENTIALS)
     assert run.code == 0, run.stderr
     assert "warning" not in run.stderr  # the counts agree with the fake's statistics
+    assert f"images {SAMPLES:,} in" in run.stderr
 
     data = yaml.safe_load((out / "data.yaml").read_text())
     assert (data["train"], data["val"]) == ("images/train", "images/val")
