@@ -9,6 +9,9 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
             print(sample.sample_id, sample.label_names)
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from ._bulk._stats import BulkStats
 from ._client import ModelArtsClient, create_client
 from ._exceptions import (
@@ -29,10 +32,24 @@ from ._exceptions import (
 from ._retry import RetryPolicy
 from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
-from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
-from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
 from ._v2._pager import ListingStats
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+    from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
+
+#: Names whose modules load on first use: `import modelarts_async` stays light for a v1-only job (issue 20).
+_LAZY = {
+    "DatasetListing": "._v2._calls",
+    "SampleListing": "._v2._calls",
+    "SampleResultStream": "._v2._calls",
+    "Dataset": "._v2._models",
+    "DatasetLabel": "._v2._models",
+    "Sample": "._v2._models",
+    "SampleLabel": "._v2._models",
+    "SampleResult": "._v2._models",
+}
 
 __all__ = [
     "APIError",
@@ -67,3 +84,17 @@ __all__ = [
     "__version__",
     "create_client",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a lazily exported name's module on first access, and keep the name here from then on."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

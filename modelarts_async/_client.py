@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import AsyncIterable, Iterable
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack
 from urllib.parse import urlsplit
 
 import attrs
@@ -25,6 +25,7 @@ from ._bulk._options import BulkKwargs, BulkOptions
 from ._bulk._stream import stream_results
 from ._config import Connection, read_context, read_env
 from ._exceptions import ConfigError, InvalidArgumentError
+from ._lazy import LazyModule
 from ._log import logger
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
@@ -38,11 +39,15 @@ from ._transport._sender import ACCEPT_ENCODING, Sender
 from ._v1 import _calls as v1
 from ._v1._calls import ImageResultStream
 from ._v1._models import ImageInfo, ImageResult
-from ._v2 import _calls as v2
-from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
-from ._v2._models import Dataset, DatasetLabel, Sample
 from ._v2._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._v2 import _calls as v2
+    from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+    from ._v2._models import Dataset, DatasetLabel, Sample
+else:  # the v2 modules load on a client's first v2 call: `import modelarts_async` stays light (issue 20)
+    v2 = LazyModule("modelarts_async._v2._calls")
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -383,9 +388,9 @@ class ModelArtsClient:
             fetchers,
             self._fitted(BulkOptions.of(options)),
             on_start=self._pipeline.lifecycle.check_usable,
-            stream_class=SampleResultStream,
+            stream_class=v2.SampleResultStream,
         )
-        assert isinstance(stream, SampleResultStream)
+        assert isinstance(stream, v2.SampleResultStream)
         return stream
 
     def list_samples(
