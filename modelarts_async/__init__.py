@@ -9,8 +9,8 @@ async with ModelArtsClient(endpoint, project_id=project_id, auth=auth) as client
             print(sample.sample_id, sample.label_names)
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
 
 from ._bulk._stats import BulkStats
 from ._client import ModelArtsClient, create_client
@@ -35,7 +35,7 @@ from ._v1._models import DetectionTag, ImageInfo, ImageResult
 from ._v2._pager import ListingStats
 from ._version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
     from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
 
@@ -86,12 +86,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     """Load a lazily exported name's module on first access, and keep the name here from then on."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 

@@ -211,10 +211,7 @@ def canonical_request_from_block(
     method: str, path: str, canonical_query_string: str, block: HeaderBlock, sdk_date: str, body: bytes
 ) -> str:
     """The canonical request of `canonical_request_parts`, from a prepared header block and this request's date."""
-    if not body:
-        payload = EMPTY_SHA256
-    else:
-        payload = block.declared_payload or hashlib.sha256(body).hexdigest()
+    payload = (block.declared_payload or hashlib.sha256(body).hexdigest()) if body else EMPTY_SHA256
     return (
         f"{method.upper()}\n{canonical_uri(path)}\n{canonical_query_string}\n"
         f"{block.before}{_DATE}:{sdk_date.strip()}\n{block.after}\n{block.signed_names}\n{payload}"
