@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -152,17 +153,35 @@ def cell_n(row: str, latency_ms: int, c: int, args: argparse.Namespace) -> int:
 
 
 def import_time(reps: int) -> dict[str, float]:
-    """Median wall of `python -c 'import modelarts_async'` minus median of `python -c pass`, fresh interpreters."""
+    """Median wall of `python -c 'import modelarts_async'` minus median of `python -c pass`, fresh interpreters;
+    also the child's CPU time (user+sys), which a loaded machine inflates far less than the wall."""
 
-    def wall(code: str) -> float:
+    def timed(code: str) -> tuple[float, float]:
+        cpu0 = _children_cpu()
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-c", code], check=True)
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, _children_cpu() - cpu0
 
-    bare = statistics.median(wall("pass") for _ in range(reps))
-    deps = statistics.median(wall("import asyncio, httpx, attrs, cattrs") for _ in range(reps))
-    ours = statistics.median(wall("import modelarts_async") for _ in range(reps))
-    return {"bare_s": bare, "deps_s": deps - bare, "with_import_s": ours, "import_s": ours - bare}
+    def medians(code: str) -> tuple[float, float]:
+        runs = [timed(code) for _ in range(reps)]
+        return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+
+    bare, bare_cpu = medians("pass")
+    deps, deps_cpu = medians("import asyncio, httpx, attrs, cattrs")
+    ours, ours_cpu = medians("import modelarts_async")
+    return {
+        "bare_s": bare,
+        "deps_s": deps - bare,
+        "with_import_s": ours,
+        "import_s": ours - bare,
+        "import_cpu_s": ours_cpu - bare_cpu,
+        "deps_cpu_s": deps_cpu - bare_cpu,
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def memory(upstream: Upstream, small: int, large: int, c: int, deadline: float) -> dict[str, Any]:
@@ -435,7 +454,8 @@ def report(
             f"Import: `import modelarts_async` adds {imp['import_s'] * 1000:.0f} ms "
             f"({imp['with_import_s'] * 1000:.0f} ms vs {imp['bare_s'] * 1000:.0f} ms for `python -c pass`, medians "
             f"of fresh interpreters); its dependencies alone (`import asyncio, httpx, attrs, cattrs`) add "
-            f"{imp['deps_s'] * 1000:.0f} ms.",
+            f"{imp['deps_s'] * 1000:.0f} ms. In CPU time (user+sys of the child, less sensitive to load): "
+            f"{imp['import_cpu_s'] * 1000:.0f} ms, dependencies alone {imp['deps_cpu_s'] * 1000:.0f} ms.",
         ]
     if conv:
         out += [
