@@ -41,6 +41,7 @@ LABELS = {
     "ours": "modelarts_async single-call",
     "aiohttp-uvloop": "raw aiohttp.ClientSession on uvloop",
     "ours-uvloop": "modelarts_async single-call on uvloop",
+    "ours-before": "modelarts_async single-call, --before tree",
     "ours-batch": "modelarts_async batch_size=100",
     "sync": "sync httpx.Client, sequential",
 }
@@ -118,9 +119,23 @@ class Upstream:
 # --- one client run -----------------------------------------------------------------------------------------------
 
 
-def run_client(row: str, upstream: Upstream, n: int, c: int, deadline: float, rss_mark: int = 0) -> dict[str, Any]:
+#: Runs a script with another source tree first on sys.path (an editable install would win over PYTHONPATH).
+_FROM_TREE = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); sys.argv.pop(0); "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def run_client(
+    row: str, upstream: Upstream, n: int, c: int, deadline: float, rss_mark: int = 0, tree: Path | None = None
+) -> dict[str, Any]:
+    """One cell in a fresh process; `ours-before` runs `ours` with the package of `tree` (`--before`)."""
     before = upstream.stats()
-    command = [sys.executable, str(CLIENTS), row, "--base-url", upstream.base_url, "--n", str(n), "--c", str(c)]
+    python = [sys.executable]
+    if row == "ours-before":
+        assert tree is not None
+        python, row = [sys.executable, "-c", _FROM_TREE, str(tree)], "ours"
+    command = [*python, str(CLIENTS), row, "--base-url", upstream.base_url, "--n", str(n), "--c", str(c)]
     command += ["--deadline", str(deadline), "--rss-mark", str(rss_mark)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=deadline + 60, check=False)
     if done.returncode != 0:
@@ -152,7 +167,7 @@ def cell_n(row: str, latency_ms: int, c: int, args: argparse.Namespace) -> int:
 # --- import time and memory ---------------------------------------------------------------------------------------
 
 
-def import_time(reps: int) -> dict[str, float]:
+def import_time(reps: int, tree: Path | None = None) -> dict[str, float]:
     """Median wall of `python -c 'import modelarts_async'` minus median of `python -c pass`, fresh interpreters;
     also the child's CPU time (user+sys), which a loaded machine inflates far less than the wall."""
 
@@ -169,7 +184,12 @@ def import_time(reps: int) -> dict[str, float]:
     bare, bare_cpu = medians("pass")
     deps, deps_cpu = medians("import asyncio, httpx, attrs, cattrs")
     ours, ours_cpu = medians("import modelarts_async")
+    extra: dict[str, float] = {}
+    if tree is not None:
+        old, old_cpu = medians(f"import sys; sys.path.insert(0, {str(tree)!r}); import modelarts_async")
+        extra = {"before_import_s": old - bare, "before_import_cpu_s": old_cpu - bare_cpu}
     return {
+        **extra,
         "bare_s": bare,
         "deps_s": deps - bare,
         "with_import_s": ours,
@@ -328,6 +348,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mem-ids", default="20000,200000", help="RSS is read after the first and the second count")
     parser.add_argument("--deadline", type=float, default=10.0, help="seconds after which a client run stops")
     parser.add_argument("--json", type=Path, help="also write every raw run to this file")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a directory holding an older modelarts_async package (e.g. `git archive TAG modelarts_async | tar -x "
+        "-C DIR`): adds its single-call row and import time, interleaved with the current ones (a before/after)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.n, args.rounds, args.sync_n, args.concurrency = 1, 200, 8, 5, "16"
@@ -341,7 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - set(CELL_ROWS + EXTRA_ROWS)
     if unknown:
         raise SystemExit(f"unknown rows for --only: {', '.join(sorted(unknown))}")
-    rows = [r for r in CELL_ROWS if not only or r in only]
+    rows = [r for r in CELL_ROWS if (not only or r in only) and r != "ours-before"]
+    if args.before is not None:
+        if not (args.before / "modelarts_async" / "__init__.py").is_file():
+            raise SystemExit(f"--before {args.before}: no modelarts_async package there")
+        rows.insert(rows.index("ours") + 1 if "ours" in rows else len(rows), "ours-before")
     if not _has_uvloop() and any(r.endswith("-uvloop") for r in rows):
         print("uvloop is not installed (pip install -e '.[speed]'): skipping the uvloop rows", file=sys.stderr)
         rows = [r for r in rows if not r.endswith("-uvloop")]
@@ -360,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                 for rep in range(args.reps):  # interleave rows so drift in the machine's load hits them alike
                     for cell in row_cells:
                         n = cell_n(cell.row, latency, c, args)
-                        cell.runs.append(run_client(cell.row, upstream, n, c, args.deadline))
+                        cell.runs.append(run_client(cell.row, upstream, n, c, args.deadline, tree=args.before))
                         _progress(cell, rep)
                 cells += row_cells
             if "sync" in rows:
@@ -376,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             upstream.close()
     if not only or "import" in only:
-        imp = import_time(3 if args.quick else 7)
+        imp = import_time(3 if args.quick else 7, args.before)
     conv: dict[str, Any] | None = None
     if not only or "converter" in only:
         conv = converter_costs(1 if args.quick else 7)
@@ -457,6 +487,11 @@ def report(
             f"{imp['deps_s'] * 1000:.0f} ms. In CPU time (user+sys of the child, less sensitive to load): "
             f"{imp['import_cpu_s'] * 1000:.0f} ms, dependencies alone {imp['deps_cpu_s'] * 1000:.0f} ms.",
         ]
+        if "before_import_s" in imp:
+            out[-1] += (
+                f" The `--before` tree: {imp['before_import_s'] * 1000:.0f} ms wall, "
+                f"{imp['before_import_cpu_s'] * 1000:.0f} ms CPU."
+            )
     if conv:
         out += [
             "",
