@@ -177,9 +177,11 @@ def run_sync(args: argparse.Namespace, meter: Meter, ids: Iterator[str]) -> None
 
 ROWS: dict[str, Callable[..., Any]] = {
     "aiohttp": run_aiohttp,
+    "aiohttp-uvloop": run_aiohttp,
     "httpx": run_httpx,
     "httpx-aiohttp": run_httpx_aiohttp,
     "ours": run_ours,
+    "ours-uvloop": run_ours,
     "ours-batch": run_ours_batch,
     "sync": run_sync,
 }
@@ -198,7 +200,11 @@ def main() -> None:
     ids = image_ids(args.n, time.monotonic() + args.deadline)
     run = ROWS[args.row]
     rss_start = rss_now_kb()
-    if asyncio.iscoroutinefunction(run):
+    if args.row.endswith("-uvloop"):
+        import uvloop  # the `speed` extra
+
+        uvloop.run(run(args, meter, ids))
+    elif asyncio.iscoroutinefunction(run):
         asyncio.run(run(args, meter, ids))
     else:
         run(args, meter, ids)

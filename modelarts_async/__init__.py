@@ -14,6 +14,9 @@ with SyncModelArtsClient(endpoint, project_id=project_id, auth=auth) as client:
     info = client.get_image_info_by_id(data_annotation_id="282", image_id=image_id)
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from ._bulk._stats import BulkStats
 from ._client import ModelArtsClient, create_client
 from ._config import ClientConfig
@@ -38,14 +41,35 @@ from ._sync._client import SyncModelArtsClient, create_sync_client
 from ._sync._stream import SyncStream
 from ._v1._calls import ImageResultStream
 from ._v1._models import DetectionTag, ImageInfo, ImageResult
-from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
-from ._v2._images import ImageDownload, ImageDownloadStream
-from ._v2._listing import ListingStats
-from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
-from ._v2._snapshot_calls import VersionListing
-from ._v2._stats import DatasetStats, LabelStats
-from ._v2._versions import DatasetVersion
 from ._version import __version__
+
+if _typing.TYPE_CHECKING:
+    from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+    from ._v2._images import ImageDownload, ImageDownloadStream
+    from ._v2._listing import ListingStats
+    from ._v2._models import Dataset, DatasetLabel, Sample, SampleLabel, SampleResult
+    from ._v2._snapshot_calls import VersionListing
+    from ._v2._stats import DatasetStats, LabelStats
+    from ._v2._versions import DatasetVersion
+
+#: Names whose modules load on first use: `import modelarts_async` stays light for a v1-only job (issue 20).
+_LAZY = {
+    "DatasetListing": "._v2._calls",
+    "SampleListing": "._v2._calls",
+    "SampleResultStream": "._v2._calls",
+    "Dataset": "._v2._models",
+    "DatasetLabel": "._v2._models",
+    "Sample": "._v2._models",
+    "SampleLabel": "._v2._models",
+    "SampleResult": "._v2._models",
+    "ImageDownload": "._v2._images",
+    "ImageDownloadStream": "._v2._images",
+    "ListingStats": "._v2._listing",
+    "VersionListing": "._v2._snapshot_calls",
+    "DatasetStats": "._v2._stats",
+    "LabelStats": "._v2._stats",
+    "DatasetVersion": "._v2._versions",
+}
 
 __all__ = [
     "APIError",
@@ -91,3 +115,17 @@ __all__ = [
     "create_client",
     "create_sync_client",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Load a lazily exported name's module on first access, and keep the name here from then on."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -9,21 +9,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
+from typing import NamedTuple
 
 import httpx
 
 from ._exceptions import InvalidArgumentError
 from ._signer import (
     UNSIGNED_PAYLOAD,
+    HeaderBlock,
     authorization,
     canonical_query,
-    canonical_request_parts,
+    canonical_request_from_block,
     format_sdk_date,
+    header_block,
     needs_unsigned_payload,
     signature,
 )
 
 __all__ = ["AKSKAuth", "TokenAuth"]
+
+#: Header sets an `AKSKAuth` keeps prepared (see `_SigningPlan`); past that it starts over.
+_MAX_HEADER_SETS = 32
+
+
+class _SigningPlan(NamedTuple):
+    """For one set of headers to sign: the headers signing adds (but the date and `Authorization`), their
+    canonical block, and `Authorization`'s value up to the signature."""
+
+    added: tuple[tuple[str, str], ...]
+    block: HeaderBlock
+    authorization_prefix: str
+
+    def __repr__(self) -> str:  # it holds the access key
+        return "_SigningPlan(...)"
 
 
 def credential(name: str, value: object, *, optional: bool = False) -> str | None:
@@ -72,6 +90,7 @@ class AKSKAuth(httpx.Auth):
         self._clock = clock
         self._date_second = -1
         self._date = ""
+        self._plans: dict[tuple[tuple[str, str], ...], _SigningPlan] = {}
 
     def __repr__(self) -> str:
         temporary = ", security_token=***" if self._security_token else ""
@@ -117,18 +136,27 @@ class AKSKAuth(httpx.Auth):
     def _signing_headers(
         self, method: str, path: str, canonical: str, items: list[tuple[str, str]], body: bytes
     ) -> list[tuple[str, str]]:
-        added = [("X-Sdk-Date", self._sdk_date())]
+        plan = self._plans.get(key := tuple(items)) or self._plan(key)
+        date = self._sdk_date()
+        canonical_request = canonical_request_from_block(method, path, canonical, plan.block, date, body)
+        authorization = plan.authorization_prefix + signature(self._sk, date, canonical_request)
+        return [("X-Sdk-Date", date), *plan.added, ("Authorization", authorization)]
+
+    def _plan(self, items: tuple[tuple[str, str], ...]) -> _SigningPlan:
+        """What signing a request with these headers adds, apart from the date and the signature; kept per set."""
+        added = []
         if self._project_id is not None:
             added.append(("X-Project-Id", self._project_id))
         if self._security_token is not None:
             added.append(("X-Security-Token", self._security_token))
         if needs_unsigned_payload(items):
             added.append(("X-Sdk-Content-Sha256", UNSIGNED_PAYLOAD))
-        names, canonical_request = canonical_request_parts(method, path, canonical, items + added, body)
-        added.append(
-            ("Authorization", authorization(self._ak, names, signature(self._sk, added[0][1], canonical_request)))
-        )
-        return added
+        block = header_block([*items, *added])
+        plan = _SigningPlan(tuple(added), block, authorization(self._ak, block.signed_names, ""))
+        if len(self._plans) >= _MAX_HEADER_SETS:  # a client sends a few header sets; never grow without bound
+            self._plans.clear()
+        self._plans[items] = plan
+        return plan
 
     #: The aiohttp sender may call `direct_headers` instead of this flow (see `_transport/_aiohttp.header_signer`).
     _direct_auth_flow = auth_flow

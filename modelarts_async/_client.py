@@ -15,7 +15,7 @@ import warnings
 from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack
 from urllib.parse import urlsplit
 
 import attrs
@@ -26,6 +26,7 @@ from ._bulk._options import BulkKwargs, BulkOptions
 from ._bulk._stream import Fetchers, stream_results
 from ._config import (
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IMAGE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT,
     ClientConfig,
@@ -35,6 +36,7 @@ from ._config import (
     read_env,
 )
 from ._exceptions import ConfigError, InvalidArgumentError
+from ._lazy import LazyModule
 from ._log import logger
 from ._paths import checked_headers
 from ._pipeline import Lifecycle, Pipeline
@@ -48,16 +50,23 @@ from ._transport._sender import ACCEPT_ENCODING, Sender
 from ._v1 import _calls as v1
 from ._v1._calls import ImageResultStream
 from ._v1._models import ImageInfo, ImageResult
-from ._v2 import _calls as v2
-from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
-from ._v2._image_download import DEFAULT_MAX_IMAGE_BYTES, ImageDownloader
-from ._v2._images import ImageDownloadStream
-from ._v2._models import Dataset, DatasetLabel, Sample
 from ._v2._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
-from ._v2._snapshot_calls import VersionListing, get_dataset_stats, get_version, list_versions
-from ._v2._stats import DatasetStats
-from ._v2._versions import DatasetVersion
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._v2 import _calls as v2
+    from ._v2 import _image_download as images
+    from ._v2 import _snapshot_calls as snapshots
+    from ._v2._calls import DatasetListing, SampleListing, SampleResultStream
+    from ._v2._images import ImageDownloadStream
+    from ._v2._models import Dataset, DatasetLabel, Sample
+    from ._v2._snapshot_calls import VersionListing
+    from ._v2._stats import DatasetStats
+    from ._v2._versions import DatasetVersion
+else:  # the v2 modules load on a client's first v2 call: `import modelarts_async` stays light (issue 20)
+    v2 = LazyModule("modelarts_async._v2._calls")
+    images = LazyModule("modelarts_async._v2._image_download")
+    snapshots = LazyModule("modelarts_async._v2._snapshot_calls")
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -428,9 +437,9 @@ class ModelArtsClient:
             fetchers,
             self._fitted(BulkOptions.of(options)),
             on_start=self._pipeline.lifecycle.check_usable,
-            stream_class=SampleResultStream,
+            stream_class=v2.SampleResultStream,
         )
-        assert isinstance(stream, SampleResultStream)
+        assert isinstance(stream, v2.SampleResultStream)
         return stream
 
     def list_samples(
@@ -540,7 +549,7 @@ class ModelArtsClient:
         Check an export against them. `sample_state` filters as in `list_samples`. Raises `NotFoundError` naming
         the dataset when it does not exist, `ResponseValidationError` naming the path of a bad count.
         """
-        return await get_dataset_stats(self._pipeline, self._project(project_id), dataset_id, sample_state)
+        return await snapshots.get_dataset_stats(self._pipeline, self._project(project_id), dataset_id, sample_state)
 
     def list_versions(
         self,
@@ -554,7 +563,7 @@ class ModelArtsClient:
 
         Works as ``[v async for v in client.list_versions(dataset_id=ds)]`` and in `async with`.
         """
-        return list_versions(
+        return snapshots.list_versions(
             self._pipeline,
             self._project(project_id),
             dataset_id,
@@ -568,7 +577,7 @@ class ModelArtsClient:
 
         Raises `NotFoundError` naming the version and dataset when either does not exist.
         """
-        return await get_version(self._pipeline, self._project(project_id), dataset_id, version_id)
+        return await snapshots.get_version(self._pipeline, self._project(project_id), dataset_id, version_id)
 
     def download_images(
         self,
@@ -609,7 +618,7 @@ class ModelArtsClient:
         async def refetch(sample_id: str) -> Sample:
             return await v2.get_sample(pipeline, project, dataset_id, sample_id)
 
-        downloader = ImageDownloader(
+        downloader = images.ImageDownloader(
             Path(os.path.abspath(out_dir)),
             refetch,
             network=self._network,
@@ -617,10 +626,11 @@ class ModelArtsClient:
             max_image_bytes=max_image_bytes,
         )
         fetchers = Fetchers(one=downloader.download, result=downloader.result)
+        stream_class: type[ImageDownloadStream] = images.ImageDownloadStream
         stream = stream_results(
-            samples, fetchers, options, on_start=pipeline.lifecycle.check_usable, stream_class=ImageDownloadStream
+            samples, fetchers, options, on_start=pipeline.lifecycle.check_usable, stream_class=stream_class
         )
-        assert isinstance(stream, ImageDownloadStream)
+        assert isinstance(stream, stream_class)
         stream._closer = downloader.aclose
         return stream
 

@@ -39,6 +39,7 @@ __all__ = [
     "CONFIG_ENV",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_IMAGE_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_TIMEOUT",
     "ENV_NAMES",
@@ -53,6 +54,8 @@ __all__ = [
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=30.0)
 DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: The largest image `download_images` writes (a bigger Content-Length is refused before reading).
+DEFAULT_MAX_IMAGE_BYTES = 200 * 1024 * 1024
 
 DEFAULT_CONFIG_FILE = "~/.modelarts/config.json"
 CONFIG_ENV = "MODELARTS_CONFIG"

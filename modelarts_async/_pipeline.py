@@ -43,6 +43,8 @@ _Key = TypeVar("_Key")
 
 #: The shortest timeout an attempt is given when the call's deadline is nearly spent (0 would mean "no timeout").
 _MIN_ATTEMPT_TIMEOUT = 0.001
+#: Header sets a pipeline keeps built: one per project and body kind (a client rarely uses more than two).
+_MAX_HEADER_SETS = 16
 
 
 class Reply(NamedTuple):
@@ -90,6 +92,7 @@ class Pipeline:
     #: Removes the client's secrets from every error that leaves a call.
     redactor: Redactor = attrs.field(factory=lambda: Redactor(tuple))
     _longest_timeout: float = attrs.field(init=False)
+    _header_sets: dict[tuple[str | None, bool], dict[str, str]] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         parts = [math.inf if part is None else part for part in self.timeout.as_dict().values()]
@@ -187,15 +190,29 @@ class Pipeline:
             await policy.sleep(wait)
 
     def _request_parts(self, json_body: Any, project_id: str | None) -> tuple[dict[str, str], bytes]:
+        headers = self._headers_for(project_id if self.sends_project else None, json_body is not None)
+        if json_body is None:
+            return headers, b""
+        return headers, json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _headers_for(self, project_id: str | None, with_body: bool) -> dict[str, str]:
+        """The request headers for a project and body kind: built once, and the same object every time after
+        (senders cache what they derive from it, keyed by it)."""
+        key = (project_id, with_body)
+        headers = self._header_sets.get(key)
+        if headers is not None:
+            return headers
         headers = self.headers
-        if self.sends_project and project_id is not None:
+        if project_id is not None:
             if not project_id.isascii():  # the path percent-encodes it; a header cannot
                 raise InvalidArgumentError(f"project_id {project_id!r} must be ASCII to be sent as X-Project-Id")
             headers = {**headers, "X-Project-Id": project_id}
-        if json_body is None:
-            return headers, b""
-        body = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
-        return {**headers, "Content-Type": "application/json"}, body
+        if with_body:
+            headers = {**headers, "Content-Type": "application/json"}
+        if len(self._header_sets) >= _MAX_HEADER_SETS:
+            self._header_sets.clear()
+        self._header_sets[key] = headers
+        return headers
 
     async def _attempt(self, method: str, path: str, headers: dict[str, str], body: bytes, remaining: float) -> Reply:
         """One HTTP exchange within `remaining` seconds: send, read the body under the cap, decode.

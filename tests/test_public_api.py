@@ -111,7 +111,8 @@ def test_all_is_the_pinned_list(module_name: str) -> None:
 def test_all_names_every_public_attribute(module_name: str) -> None:
     module = importlib.import_module(module_name)
     # Subpackages (`modelarts_async.auth`, `.testing`) become attributes once imported; they are not re-exports.
-    public = {name for name, value in vars(module).items() if not name.startswith("_")}
+    # `dir()`, not `vars()`: names exported lazily (loaded on first access) are there before they are loaded.
+    public = {name for name in dir(module) if not name.startswith("_")}
     public -= {name for name in public if isinstance(getattr(module, name), ModuleType)}
     assert public == set(module.__all__) - {"__version__"}
 
@@ -129,6 +130,43 @@ def test_import_does_not_load_aiohttp() -> None:
     code = "import sys, modelarts_async; print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+#: Modules `import modelarts_async` leaves for first use (issue 20): httpcore is needed only to see a respx mock,
+#: the v2 modules only by v2 calls, the CLI only by the command.
+NOT_LOADED_BY_IMPORT = [
+    "aiohttp",
+    "httpcore",
+    "modelarts_async._cli",
+    "modelarts_async._v2._calls",
+    "modelarts_async._v2._converter",
+    "modelarts_async._v2._models",
+]
+
+
+def _loaded_after(code: str) -> list[str]:
+    """Which of `NOT_LOADED_BY_IMPORT` a fresh interpreter has loaded after running `code`."""
+    probe = f"{code}; import sys; print(*[m for m in {NOT_LOADED_BY_IMPORT!r} if m in sys.modules])"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_import_leaves_httpcore_v2_and_the_cli_unloaded() -> None:
+    assert _loaded_after("import modelarts_async") == []
+
+
+def test_a_v2_name_loads_its_modules_on_first_access() -> None:
+    loaded = _loaded_after("import modelarts_async; modelarts_async.Sample; modelarts_async.SampleListing")
+
+    assert loaded == ["modelarts_async._v2._calls", "modelarts_async._v2._converter", "modelarts_async._v2._models"]
+
+
+def test_lazy_names_are_the_same_objects_as_their_modules_define() -> None:
+    from modelarts_async._v2 import _calls, _models
+
+    assert modelarts_async.Sample is _models.Sample
+    assert modelarts_async.SampleResultStream is _calls.SampleResultStream
+    with pytest.raises(AttributeError, match="no attribute 'Sampel'"):
+        modelarts_async.Sampel  # noqa: B018
 
 
 @pytest.mark.skipif(not os.environ.get("CI"), reason="CI tests the installed wheel; a checkout may be editable")

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .._exceptions import InvalidArgumentError, ModelArtsError
+from .._loop import fastest_event_loop
 from .._v2._converter import unstructure_dataset
 from .._v2._models import Dataset
 from .._v2._pager import DEFAULT_PAGES_IN_FLIGHT
@@ -847,7 +848,8 @@ def main(argv: list[str] | None = None) -> int:
     show = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     handler = capture_logging(console, show, cli_advice)
     try:
-        return _COMMANDS[args.command](args, console, handler)
+        with fastest_event_loop():  # uvloop when installed (issue 20)
+            return _COMMANDS[args.command](args, console, handler)
     except UsageError as exc:
         console.line(f"modelarts-async: error: {exc}")
         return EXIT_USAGE

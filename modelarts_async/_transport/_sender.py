@@ -9,7 +9,7 @@ failure, so that retries, pacing and decoding above them are written once.
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, NamedTuple, Protocol
 
 import httpx
@@ -33,10 +33,14 @@ class Exchange(NamedTuple):
 class Sender(Protocol):
     """Sends one request to `endpoint + path` and reads its answer whole; raises only `ModelArtsError`s."""
 
-    async def send(
+    def send(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, timeouts: httpx.Timeout
-    ) -> Exchange:
-        """Send to `endpoint + path` (`path` starts with `/`, query included, encoded); the sender adds auth."""
+    ) -> Awaitable[Exchange]:
+        """Send to `endpoint + path` (`path` starts with `/`, query included, encoded); the sender adds auth.
+
+        `headers` is the same object for every call with the same headers, so a sender may key a cache on it.
+        A plain `def` returning another sender's coroutine satisfies this too, without a frame of its own.
+        """
         ...
 
     async def aclose(self) -> None:

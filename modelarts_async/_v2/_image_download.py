@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from .._config import DEFAULT_MAX_IMAGE_BYTES
 from .._exceptions import ImageDownloadError, RequestTimeoutError, TransportError
 from .._transport._network import Network
 from ._image_files import (
@@ -31,16 +32,17 @@ from ._image_files import (
     make_folder,
     read_size,
 )
-from ._images import ImageDownload
+from ._images import ImageDownload, ImageDownloadStream
 from ._models import Sample
 from ._signed_urls import scrub_signatures, url_extension
 
 if TYPE_CHECKING:
     import aiohttp  # imported on first download: `import modelarts_async` stays light
 
-__all__ = ["DEFAULT_MAX_IMAGE_BYTES", "ImageDownloader"]
+#: `ImageDownloadStream` is re-exported for the client, which loads this module on its first download.
+__all__ = ["DEFAULT_MAX_IMAGE_BYTES", "ImageDownloadStream", "ImageDownloader"]
 
-DEFAULT_MAX_IMAGE_BYTES = 200 * 1024 * 1024
+
 MAX_REDIRECTS = 5
 #: Seconds one image may take in all (a server trickling bytes cannot hold a worker forever).
 TOTAL_TIMEOUT = 600.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -62,6 +63,18 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _ours(case: dict[str, Any]) -> httpx.Request:
+    request = _unsigned(case)
+    _auth(case, clock=lambda: case["timestamp"] + 0.25).sign(request)
+    return request
+
+
+def _auth(case: dict[str, Any], *, clock: Callable[[], float]) -> AKSKAuth:
+    return AKSKAuth(
+        case["ak"], case["sk"], security_token=case["security_token"], project_id=case["project_id"], clock=clock
+    )
+
+
+def _unsigned(case: dict[str, Any]) -> httpx.Request:
     headers = dict(case["headers"])
     kwargs: dict[str, Any] = {}
     if case["body_kind"] == "json":
@@ -70,16 +83,7 @@ def _ours(case: dict[str, Any]) -> httpx.Request:
         kwargs["content"] = case["text"].encode()
         headers["Content-Type"] = "text/plain; charset=utf-8"
     url = f"https://{case['host']}{case['path']}"
-    request = httpx.Request(case["method"], url, params=case["query"], headers=headers, **kwargs)
-    auth = AKSKAuth(
-        case["ak"],
-        case["sk"],
-        security_token=case["security_token"],
-        project_id=case["project_id"],
-        clock=lambda: case["timestamp"] + 0.25,
-    )
-    auth.sign(request)
-    return request
+    return httpx.Request(case["method"], url, params=case["query"], headers=headers, **kwargs)
 
 
 def _official(case: dict[str, Any], body: bytes) -> SdkRequest:
@@ -121,3 +125,25 @@ def test_json_body_matches_what_the_official_sdk_would_sign() -> None:
     # Guard for the oracle: httpx's compact JSON is the body both sides hash.
     request = httpx.Request("POST", "https://h.example/v1/p/tags/show", json={"image_id": ["a", "b"]})
     assert json.loads(request.content) == {"image_id": ["a", "b"]}
+
+
+_CREDENTIALS = ("host", "headers", "ak", "sk", "security_token", "project_id")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(), requests())
+def test_one_auth_signs_request_after_request_like_the_official_signer(
+    first: dict[str, Any], other: dict[str, Any]
+) -> None:
+    # An auth prepares each header set's canonical block once (issue 20): later requests with the same headers but
+    # another method, path, query, body and second must still sign exactly as the official signer does.
+    second = {**other, **{key: first[key] for key in _CREDENTIALS}}
+    now = [0.0]
+    auth = _auth(first, clock=lambda: now[0])
+    for case in (first, second, first, second):
+        now[0] = case["timestamp"] + 0.25
+        ours = _unsigned(case)
+        auth.sign(ours)
+        official = _official(case, ours.content)
+        assert ours.headers["Authorization"] == official.header_params["Authorization"]
+        assert ours.headers.get("X-Sdk-Content-Sha256") == official.header_params.get("X-Sdk-Content-Sha256")
