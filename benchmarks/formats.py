@@ -7,7 +7,7 @@ The export holds samples as the CLI writes them (`samples.jsonl` lines), 3 label
 with `@modelarts:size` and a signed source URL. Each run is a fresh child process that converts the file and
 reports its wall time for the conversion and its peak RSS (`ru_maxrss`); runs are interleaved (rep by rep, format
 order rotating) and reported as medians with min-max ranges. The baseline row only reads and `json.loads` every
-line, so `÷ parse` says how many times the cost of reading the export a conversion takes. Memory growth is the
+line, so `÷ parse` is a conversion's speed as a fraction of merely reading the export. Memory growth is the
 peak at the largest size minus the peak at the smallest: the target is at most +20 MB from 10,000 to 100,000
 samples (formats stream; COCO included). Prints markdown tables on stdout, progress on stderr.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 from attrs import frozen
 
@@ -24,7 +24,7 @@ from ._coco import CocoWriter
 from ._csv import CsvWriter
 from ._image_size import find_image, image_size
 from ._manifest import ManifestWriter
-from ._names import check_label_name, check_sample_id, default_file_name, label_names
+from ._names import check_file_name, check_label_name, check_sample_id, default_file_name, label_names
 from ._report import AddResult, WriteSummary
 from ._split import assign_split, parse_splits
 from ._voc import VocWriter
@@ -72,6 +72,8 @@ def convert_jsonl(
     seed: int = 0,
     allow_lossy: bool = False,
     segments: bool | None = None,
+    errors_file: str = ERRORS_FILE,
+    skipped_file: str = SKIPPED_FILE,
 ) -> ConvertSummary:
     """Write the export at `path` as `fmt` ("coco", "yolo", "voc", "manifest", "csv") into `out_dir`.
 
@@ -79,12 +81,17 @@ def convert_jsonl(
     `images_from` is a folder of downloaded images (`{sample_id}.jpg`, ...; also in `{split}/`), read for sizes
     the samples lack. `splits` is `{"train": 0.8, "val": 0.2}` or `"train=0.8,val=0.2"` (default: all train),
     assigned by `assign_split` with `seed`. YOLO writes polygons in segments mode when any sample has one, unless
-    `segments` says otherwise. Raises `InvalidArgumentError` for a bad argument, `OSError` when a file cannot be
-    read or written; a bad line is an error line, never an exception.
+    `segments` says otherwise. What was not written goes to `errors_file` and `skipped_file` in `out_dir` (one
+    JSON line each; rewritten on every run). Raises `InvalidArgumentError` for a bad argument, `OSError` when a file
+    cannot be read or written; a bad line is an error line, never an exception.
     """
     source = os.fspath(path)
     if fmt not in FORMATS:
         raise InvalidArgumentError(f"fmt: {fmt!r} is not one of {list(FORMATS)}")
+    for name, value in (("errors_file", errors_file), ("skipped_file", skipped_file)):
+        problem = check_file_name(value)
+        if problem is not None:
+            raise InvalidArgumentError(f"{name}: {problem}")
     ratios = parse_splits(splits) if isinstance(splits, str) else dict(splits or {"train": 1.0})
     assign_split("", ratios, seed=seed)  # checks the ratios before anything is written
     names = _label_order(source, labels)
@@ -93,7 +100,10 @@ def convert_jsonl(
         names = found_names if names is None else names
         segments = has_polygons if segments is None else segments
     writer = _writer(fmt, out_dir, names, tuple(ratios), bool(segments))
-    return _convert(source, writer, ratios, seed, images_from, allow_lossy)
+    with writer, _jsonl(writer.out_dir, errors_file) as errors, _jsonl(writer.out_dir, skipped_file) as skipped:
+        counts = _convert(source, writer, _Reports(errors, skipped), ratios, seed, images_from)
+        written = writer.close()
+    return ConvertSummary(written, *counts, allow_lossy)
 
 
 def _writer(
@@ -224,30 +234,35 @@ def _read_line(raw: bytes) -> Sample | _ExportFailure | str:
 # The conversion.
 
 
+class _Reports(NamedTuple):
+    """Where a conversion says what it did not write."""
+
+    errors: IO[str]
+    skipped: IO[str]
+
+
 def _convert(
     source: str,
     writer: FormatWriter,
+    reports: _Reports,
     ratios: Mapping[str, float],
     seed: int,
     images_from: str | os.PathLike[str] | None,
-    allow_lossy: bool,
-) -> ConvertSummary:
+) -> tuple[int, int, int]:
+    """Write every line of `source`; `(lines, the export's failed lines, bad lines)`."""
     images = None if images_from is None else os.fspath(images_from)
     lines = failed = bad = 0
-    with writer, _jsonl(writer.out_dir, ERRORS_FILE) as errors, _jsonl(writer.out_dir, SKIPPED_FILE) as skipped:
-        for number, item in _samples(source):
-            lines += 1
-            if isinstance(item, _ExportFailure):
-                failed += 1
-                _write(errors, {"line": number, "sample_id": item.key, "error": f"not exported: {item.message}"})
-            elif isinstance(item, str):
-                bad += 1
-                _write(errors, {"line": number, "error": item})
-            else:
-                result = _add(writer, item, number, ratios, seed, images)
-                _report(result, number, errors, skipped)
-        written = writer.close()
-    return ConvertSummary(written, lines, failed, bad, allow_lossy)
+    for number, item in _samples(source):
+        lines += 1
+        if isinstance(item, _ExportFailure):
+            failed += 1
+            _write(reports.errors, {"line": number, "sample_id": item.key, "error": f"not exported: {item.message}"})
+        elif isinstance(item, str):
+            bad += 1
+            _write(reports.errors, {"line": number, "error": item})
+        else:
+            _report(_add(writer, item, number, ratios, seed, images), number, reports)
+    return lines, failed, bad
 
 
 def _add(
@@ -270,12 +285,12 @@ def _add(
     )
 
 
-def _report(result: AddResult, number: int, errors: IO[str], skipped: IO[str]) -> None:
+def _report(result: AddResult, number: int, reports: _Reports) -> None:
     if result.error is not None:
-        _write(errors, {"line": number, "sample_id": result.sample_id, "error": result.error})
+        _write(reports.errors, {"line": number, "sample_id": result.sample_id, "error": result.error})
     for skip in result.skipped:
         record = {"sample_id": skip.sample_id, "label": skip.label, "shape": skip.shape, "why": skip.why}
-        _write(skipped, {**record, "invalid": skip.invalid})
+        _write(reports.skipped, {**record, "invalid": skip.invalid})
 
 
 def _jsonl(out_dir: str, name: str) -> IO[str]:

@@ -148,3 +148,14 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="usage"):
         convert_jsonl(export, "manifest", tmp_path / "x", splits="train=1,holdout=1")
     assert not (tmp_path / "x" / "dataset.manifest").exists()
+
+
+def test_report_files_can_be_named(tmp_path: Path) -> None:
+    export = _mixed_export(tmp_path)
+    out = tmp_path / "out"
+    convert_jsonl(export, "voc", out, errors_file="convert-errors.jsonl", skipped_file="convert-skipped.jsonl")
+    assert [e["sample_id"] for e in _jsonl(out / "convert-errors.jsonl")] == ["gone"]
+    assert {s["shape"] for s in _jsonl(out / "convert-skipped.jsonl")} == {"classification"}
+    assert not (out / "errors.jsonl").exists()
+    with pytest.raises(InvalidArgumentError, match="errors_file"):
+        convert_jsonl(export, "voc", out, errors_file="../errors.jsonl")
