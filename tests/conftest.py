@@ -1,4 +1,4 @@
-"""Shared fixtures: a respx router at the HTTP boundary, and a real loopback HTTP server on 127.0.0.1.
+"""Shared fixtures: a respx router at the HTTP boundary, and a real scripted loopback HTTP server on 127.0.0.1.
 
 Helpers that tests import live in `support/` (on `sys.path` through pyproject's `pythonpath`), never here.
 """
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
-from support.loopback import Loopback, running_loopback
+from support.servers import HostileServer, running
 
 
 @pytest.fixture
@@ -25,6 +25,7 @@ def mock_transport(router: respx.Router) -> httpx.MockTransport:
 
 
 @pytest.fixture
-async def loopback() -> AsyncIterator[Loopback]:
-    async with running_loopback() as server:
-        yield server
+async def server() -> AsyncIterator[HostileServer]:
+    """A loopback server on a free port that answers like the service until the test scripts it otherwise."""
+    async with running() as loopback:
+        yield loopback
