@@ -10,7 +10,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
+from hypothesis import settings
 from support.servers import HostileServer, running
+
+# Hypothesis' example database is a folder in the working directory (the repository), which parallel workers would
+# share; a failing example is printed with the failure anyway.
+settings.register_profile("isolated", database=None)
+settings.load_profile("isolated")
 
 
 @pytest.fixture
@@ -29,3 +35,8 @@ async def server() -> AsyncIterator[HostileServer]:
     """A loopback server on a free port that answers like the service until the test scripts it otherwise."""
     async with running() as loopback:
         yield loopback
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests marked `slow` first (stably): under xdist they then overlap the many quick tests."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
