@@ -5,6 +5,7 @@ Helpers that tests import live in `support/` (on `sys.path` through pyproject's 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -35,6 +36,18 @@ async def server() -> AsyncIterator[HostileServer]:
     """A loopback server on a free port that answers like the service until the test scripts it otherwise."""
     async with running() as loopback:
         yield loopback
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under `.ci/run`, coverage measures the processes that run tests, never the commands the tests start.
+
+    `.ci/run` sets COVERAGE_PROCESS_START, so every Python process would start measuring: a measured command runs
+    slower and writes a data file at exit, which a test limiting its file size (RLIMIT_FSIZE) sees fail. Only the
+    xdist controller keeps the variable, for the workers it starts.
+    """
+    starts_workers = config.getoption("dist", default="no") != "no" and not hasattr(config, "workerinput")
+    if not starts_workers:
+        os.environ.pop("COVERAGE_PROCESS_START", None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
