@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from support.constants import IMAGE, PROJECT
+from support.servers import HostileServer, json_answer
 
 from modelarts_async import ModelArtsClient, create_client
 from modelarts_async._config import ENV_NAMES
@@ -81,7 +82,7 @@ async def test_the_config_file_example_gives_each_context(tmp_path: Path, monkey
 
 
 async def test_the_create_client_example_runs_against_a_real_server(
-    loopback: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("HUAWEICLOUD_SDK_AK")
     monkeypatch.delenv("HUAWEICLOUD_SDK_SK")
@@ -89,16 +90,16 @@ async def test_the_create_client_example_runs_against_a_real_server(
     path = tmp_path / ".modelarts" / "config.json"
     path.parent.mkdir()
     path.write_text(section_blocks("json")[0])
-    monkeypatch.setenv("MODELARTS_ENDPOINT", loopback.url)  # the environment overrides the file's region
-    loopback.reply(json_body={"is_success": True, "image_id": IMAGE, "tags": ["cat"]})
+    monkeypatch.setenv("MODELARTS_ENDPOINT", server.url)  # the environment overrides the file's region
+    server.script(json_answer(200, {"is_success": True, "image_id": IMAGE, "tags": ["cat"]}))
     namespace: dict[str, Any] = {}
     exec(compile(section_blocks("python")[1], "README.md", "exec"), namespace)
     await namespace["main"]()
     assert capsys.readouterr().out == "('cat',)\n"
-    received = loopback.requests[0]
+    received = server.requests[0]
     reason = verify_request(
         received.method,
-        str(received.rel_url),
+        received.target,
         list(received.headers.items()),
         b"",
         secret_key_for={"YOUR_ACCESS_KEY": "YOUR_SECRET_KEY"}.get,

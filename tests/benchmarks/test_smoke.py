@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs every benchmark row end to end
+
 RUN = Path(__file__).resolve().parents[2] / "benchmarks" / "run.py"
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from modelarts_async import ModelArtsClient
 
+pytestmark = pytest.mark.slow  # streams large inputs to show the peak does not grow
+
 
 def _answer(request: httpx.Request) -> httpx.Response:
     if request.method == "POST":

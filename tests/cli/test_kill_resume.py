@@ -14,6 +14,8 @@ from cli_run import PROJECT, start_cli
 
 from modelarts_async.testing import FakeModelArts, Faults, generated_image_ids
 
+pytestmark = pytest.mark.slow  # kills and resumes the real command many times
+
 JOB = "kill"
 
 

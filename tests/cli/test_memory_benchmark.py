@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the CLI memory benchmark end to end
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "cli_memory.py"
 
 

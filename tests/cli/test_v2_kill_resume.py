@@ -15,6 +15,8 @@ from cli_run import PROJECT, start_cli
 
 from modelarts_async.testing import FakeModelArts, Faults
 
+pytestmark = pytest.mark.slow  # kills and resumes the real command many times
+
 DS = "KillDataset00000001"
 SAMPLES = 2000
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from httpx_aiohttp import AiohttpTransport
 from support.constants import CLASSIFICATION, IMAGE, JOB, PROJECT
-from support.loopback import Loopback
+from support.servers import HostileServer, json_answer
 
 from modelarts_async import AuthenticationError, ModelArtsClient
 from modelarts_async.auth import AKSKAuth, TokenAuth
@@ -48,13 +48,13 @@ async def test_a_wrong_secret_is_rejected_on_both_paths(path):
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
 
 
-async def test_both_paths_send_the_same_headers(loopback: Loopback):
-    loopback.reply(json_body=CLASSIFICATION)
+async def test_both_paths_send_the_same_headers(server: HostileServer):
+    server.script(json_answer(200, CLASSIFICATION))
     sent = {}
     for path in ("lean", "httpx"):
-        async with client_for(loopback.url, path, auth=TokenAuth("tok"), headers={"X-Trace": "t"}) as client:
+        async with client_for(server.url, path, auth=TokenAuth("tok"), headers={"X-Trace": "t"}) as client:
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
-        request = loopback.requests[-1]
+        request = server.requests[-1]
         sent[path] = {k.lower(): v for k, v in request.headers.items() if k.lower() not in ("connection",)}
     assert sent["lean"] == sent["httpx"]
     assert sent["lean"]["x-auth-token"] == "tok"
@@ -82,13 +82,13 @@ class CountingAKSK(AKSKAuth):
         yield from super().auth_flow(request)
 
 
-async def test_a_users_own_auth_runs_on_the_default_transport(loopback: Loopback):
-    loopback.reply(json_body=CLASSIFICATION)
+async def test_a_users_own_auth_runs_on_the_default_transport(server: HostileServer):
+    server.script(json_answer(200, CLASSIFICATION))
     auth = CountingAuth()
-    async with ModelArtsClient(loopback.url, project_id=PROJECT, auth=auth) as client:
+    async with ModelArtsClient(server.url, project_id=PROJECT, auth=auth) as client:
         await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
     assert auth.flows == 1
-    assert loopback.requests[-1].headers["X-Custom-Auth"] == "yes"
+    assert server.requests[-1].headers["x-custom-auth"] == "yes"
 
 
 async def test_a_subclass_overriding_the_flow_is_run():
@@ -98,13 +98,13 @@ async def test_a_subclass_overriding_the_flow_is_run():
     assert CountingAKSK.flows == 1
 
 
-async def test_the_httpx_path_on_the_default_transport_reuses_one_connection(loopback: Loopback):
-    loopback.reply(json_body=CLASSIFICATION)
-    async with ModelArtsClient(loopback.url, project_id=PROJECT, auth=CountingAuth()) as client:
+async def test_the_httpx_path_on_the_default_transport_reuses_one_connection(server: HostileServer):
+    server.script(json_answer(200, CLASSIFICATION))
+    async with ModelArtsClient(server.url, project_id=PROJECT, auth=CountingAuth()) as client:
         for _ in range(20):
             await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
-    assert len(loopback.requests) == 20
-    assert len(loopback.peers) == 1
+    assert len(server.requests) == 20
+    assert server.connections == 1
 
 
 @PATHS
@@ -112,20 +112,20 @@ async def test_the_httpx_path_on_the_default_transport_reuses_one_connection(loo
     ("auth_project", "call_project", "sent"),
     [(None, None, PROJECT), (None, "other", "other"), ("fixed", "other", "fixed")],
 )
-async def test_aksk_requests_name_their_project(loopback: Loopback, path, auth_project, call_project, sent):
+async def test_aksk_requests_name_their_project(server: HostileServer, path, auth_project, call_project, sent):
     """AK/SK requests carry X-Project-Id: the AKSKAuth's own project, else the project of the call."""
     # One body that answers both calls (each ignores the other's fields).
-    loopback.reply(json_body={**CLASSIFICATION, "images_tags": [CLASSIFICATION]})
+    server.script(json_answer(200, {**CLASSIFICATION, "images_tags": [CLASSIFICATION]}))
     auth = AKSKAuth(AK, SK, project_id=auth_project)
-    async with client_for(loopback.url, path, auth=auth) as client:
+    async with client_for(server.url, path, auth=auth) as client:
         await client.get_image_info_by_id(project_id=call_project, data_annotation_id=JOB, image_id=IMAGE)
         await client.get_image_info_by_ids(project_id=call_project, data_annotation_id=JOB, image_ids=[IMAGE])
-    assert [request.headers["X-Project-Id"] for request in loopback.requests] == [sent, sent]
-    assert all("x-project-id" in request.headers["Authorization"] for request in loopback.requests)
+    assert [request.headers["x-project-id"] for request in server.requests] == [sent, sent]
+    assert all("x-project-id" in request.headers["authorization"] for request in server.requests)
 
 
-async def test_token_requests_send_no_project_header(loopback: Loopback):
-    loopback.reply(json_body=CLASSIFICATION)
-    async with ModelArtsClient(loopback.url, project_id=PROJECT, auth=TokenAuth("tok")) as client:
+async def test_token_requests_send_no_project_header(server: HostileServer):
+    server.script(json_answer(200, CLASSIFICATION))
+    async with ModelArtsClient(server.url, project_id=PROJECT, auth=TokenAuth("tok")) as client:
         await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
-    assert "X-Project-Id" not in loopback.requests[0].headers
+    assert "x-project-id" not in server.requests[0].headers

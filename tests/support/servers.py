@@ -4,7 +4,12 @@ Raw sockets, not an HTTP framework: the faults under test are below what a frame
 status line, an over-long header, a body trickled one byte at a time, a Content-Length that lies).
 
 A `Handler` writes one answer (or none) for a request. `HostileServer.script(h1, h2, ...)` answers requests with
-`h1`, `h2`, ... in turn and repeats the last; `HostileServer.route(fn)` picks a handler per request.
+`h1`, `h2`, ... in turn and repeats the last; `HostileServer.route(fn)` picks a handler per request. The server
+records every request it reads (`requests`) and counts the connections it accepted (`connections`), so that a test
+can tell a kept-alive connection from a new one.
+
+This is the suite's one scripted loopback server: well-behaved answers (`answer`, `json_answer`, `answer_when`) and
+faults alike are handlers.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 __all__ = [
+    "Flood",
+    "Handler",
     "HostileServer",
     "Request",
     "answer",
+    "answer_when",
     "close_mid_body",
     "hang",
     "json_answer",
@@ -116,6 +124,44 @@ def hang() -> Handler:
     return handler
 
 
+def answer_when(release: asyncio.Event, then: Handler) -> Handler:
+    """Read the request, wait until `release` is set, then answer with `then` (to hold a connection busy)."""
+
+    async def handler(request: Request, writer: asyncio.StreamWriter) -> None:
+        await release.wait()
+        await then(request, writer)
+
+    return handler
+
+
+class Flood:
+    """A handler that streams a `size`-byte body, counting what the client let it write before the client hung up.
+
+    `bytes_written` says how far it got; `hung_up_early` is set if the client closed the connection first.
+    """
+
+    def __init__(self, size: int, *, chunked: bool) -> None:
+        self.size = size
+        self.chunked = chunked
+        self.bytes_written = 0
+        self.hung_up_early = asyncio.Event()
+
+    async def __call__(self, _request: Request, writer: asyncio.StreamWriter) -> None:
+        framing = ("Transfer-Encoding", "chunked") if self.chunked else ("Content-Length", str(self.size))
+        writer.write(head(200, [("Content-Type", "application/json"), framing]))
+        piece = b"x" * 65536
+        try:
+            while self.bytes_written < self.size:
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece) if self.chunked else piece)
+                await writer.drain()
+                self.bytes_written += len(piece)
+            if self.chunked:
+                writer.write(b"0\r\n\r\n")
+            await writer.drain()
+        except (ConnectionError, OSError):
+            self.hung_up_early.set()
+
+
 def trickle_body(interval: float, size: int = 10_000) -> Handler:
     """Headers at once, then a body of `size` bytes, one byte every `interval` seconds (each read just in time)."""
 
@@ -179,6 +225,7 @@ class HostileServer:
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.connections = 0
         self._script: list[Handler] = [service]
         self._route: Callable[[Request], Handler] | None = None
         self._server: asyncio.Server | None = None
@@ -229,6 +276,7 @@ class HostileServer:
         assert task is not None
         self._connections.add(task)
         self._writers.add(writer)
+        self.connections += 1
         try:
             while not writer.is_closing():
                 request = await _read_request(reader)

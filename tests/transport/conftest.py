@@ -1,24 +1,17 @@
-"""Fixtures for the resilience tests: a fault-injecting loopback server, a fake clock, clients wired to both."""
+"""Fixtures for the resilience tests: a fake clock, and clients of the loopback `server` wired to it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
 import pytest
+from support.clock import FakeClock
 from support.constants import PROJECT
-from support.faultserver import FakeClock, FaultServer
+from support.servers import HostileServer
 
 from modelarts_async import ModelArtsClient, RetryPolicy
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FaultServer]:
-    fault_server = FaultServer()
-    await fault_server.start()
-    yield fault_server
-    await fault_server.stop()
 
 
 @pytest.fixture
@@ -52,8 +45,8 @@ def sender(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_client(server: FaultServer, fake_clock: FakeClock, sender: str) -> Callable[..., ModelArtsClient]:
-    """Clients of the fault server over `sender`, waiting on the fake clock."""
+def make_client(server: HostileServer, fake_clock: FakeClock, sender: str) -> Callable[..., ModelArtsClient]:
+    """Clients of the loopback server over `sender`, waiting on the fake clock."""
 
     def make(**options: Any) -> ModelArtsClient:
         policy = options.pop("retry", RetryPolicy(sleep=fake_clock.sleep, clock=fake_clock.clock))

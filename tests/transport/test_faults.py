@@ -13,8 +13,18 @@ from typing import Any
 
 import httpx
 import pytest
-from support.constants import IMAGE, JOB, PROJECT
-from support.faultserver import FakeClock, FaultServer, answer, close_mid_body, huge, ok, stall
+from support.clock import FakeClock
+from support.constants import CLASSIFICATION, IMAGE, JOB, PROJECT
+from support.servers import (
+    Flood,
+    Handler,
+    HostileServer,
+    answer,
+    answer_when,
+    close_mid_body,
+    hang,
+    json_answer,
+)
 
 from modelarts_async import (
     APIError,
@@ -36,14 +46,19 @@ MakeClient = Callable[..., ModelArtsClient]
 MIB = 1024 * 1024
 
 
+def ok() -> Handler:
+    """The documented classification answer (of `support.constants.IMAGE`)."""
+    return json_answer(200, CLASSIFICATION, {"X-Request-Id": "req-ok"})
+
+
 async def get(client: ModelArtsClient) -> object:
     return await client.get_image_info_by_id(data_annotation_id=JOB, image_id=IMAGE)
 
 
 async def test_503_then_200_succeeds_on_the_second_attempt(
-    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+    server: HostileServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
-    server.script(answer(503, {"error_code": "ModelArts.0001", "error_msg": "busy"}), ok())
+    server.script(json_answer(503, {"error_code": "ModelArts.0001", "error_msg": "busy"}), ok())
     async with make_client() as client:
         info = await get(client)
     assert info.labels == ("animal", "fish")  # type: ignore[attr-defined]
@@ -53,10 +68,10 @@ async def test_503_then_200_succeeds_on_the_second_attempt(
 
 
 async def test_429_retry_after_is_waited_exactly(
-    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+    server: HostileServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
     server.script(
-        answer(429, {"error_code": "APIG.0308", "error_msg": "limit:10,time:1 minute"}, {"Retry-After": "1"}), ok()
+        json_answer(429, {"error_code": "APIG.0308", "error_msg": "limit:10,time:1 minute"}, {"Retry-After": "1"}), ok()
     )
     async with make_client() as client:
         await get(client)
@@ -64,26 +79,30 @@ async def test_429_retry_after_is_waited_exactly(
 
 
 async def test_503_retry_after_is_waited_too(
-    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+    server: HostileServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
-    server.script(answer(503, {"error_code": "ModelArts.9999", "error_msg": "maintenance"}, {"Retry-After": "7"}), ok())
+    server.script(
+        json_answer(503, {"error_code": "ModelArts.9999", "error_msg": "maintenance"}, {"Retry-After": "7"}), ok()
+    )
     async with make_client() as client:
         await get(client)
     assert fake_clock.waits == [7.0]
 
 
 async def test_throttling_without_retry_after_waits_seconds(
-    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+    server: HostileServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
-    server.script(answer(200, {"is_success": False, "error_code": "ModelArts.0114", "error_msg": "too frequent"}), ok())
+    server.script(
+        json_answer(200, {"is_success": False, "error_code": "ModelArts.0114", "error_msg": "too frequent"}), ok()
+    )
     async with make_client() as client:
         await get(client)
     assert len(fake_clock.waits) == 1
     assert 2.0 <= fake_clock.waits[0] <= 5.0
 
 
-async def test_retry_after_beyond_the_deadline_fails_at_once(server: FaultServer, make_client: MakeClient) -> None:
-    server.script(answer(429, {"error_code": "APIG.0308"}, {"Retry-After": "120"}))
+async def test_retry_after_beyond_the_deadline_fails_at_once(server: HostileServer, make_client: MakeClient) -> None:
+    server.script(json_answer(429, {"error_code": "APIG.0308"}, {"Retry-After": "120"}))
     async with make_client(deadline=60) as client:
         with pytest.raises(RateLimitError) as caught:
             await get(client)
@@ -93,9 +112,9 @@ async def test_retry_after_beyond_the_deadline_fails_at_once(server: FaultServer
 
 
 async def test_persistent_503_gives_the_last_error_with_the_attempt_count(
-    server: FaultServer, make_client: MakeClient, fake_clock: FakeClock
+    server: HostileServer, make_client: MakeClient, fake_clock: FakeClock
 ) -> None:
-    server.script(answer(503, {"error_code": "ModelArts.0001"}, {"X-Request-Id": "req-503"}))
+    server.script(json_answer(503, {"error_code": "ModelArts.0001"}, {"X-Request-Id": "req-503"}))
     async with make_client(max_attempts=3) as client:
         with pytest.raises(ServerError) as caught:
             await get(client)
@@ -105,7 +124,7 @@ async def test_persistent_503_gives_the_last_error_with_the_attempt_count(
     assert len(fake_clock.waits) == 2
 
 
-async def test_html_502_page_is_retried(server: FaultServer, make_client: MakeClient) -> None:
+async def test_html_502_page_is_retried(server: HostileServer, make_client: MakeClient) -> None:
     page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
     server.script(answer(502, page, {"Content-Type": "text/html"}), ok())
     async with make_client() as client:
@@ -113,14 +132,16 @@ async def test_html_502_page_is_retried(server: FaultServer, make_client: MakeCl
     assert len(server.requests) == 2
 
 
-async def test_connection_closed_mid_response_is_retried(server: FaultServer, make_client: MakeClient) -> None:
+async def test_connection_closed_mid_response_is_retried(server: HostileServer, make_client: MakeClient) -> None:
     server.script(close_mid_body(), ok())
     async with make_client() as client:
         await get(client)
     assert len(server.requests) == 2
 
 
-async def test_connection_closed_every_time_is_a_transport_error(server: FaultServer, make_client: MakeClient) -> None:
+async def test_connection_closed_every_time_is_a_transport_error(
+    server: HostileServer, make_client: MakeClient
+) -> None:
     server.script(close_mid_body())
     async with make_client(max_attempts=2) as client:
         with pytest.raises(TransportError) as caught:
@@ -128,8 +149,8 @@ async def test_connection_closed_every_time_is_a_transport_error(server: FaultSe
     assert caught.value.attempts == 2
 
 
-async def test_read_timeout_is_retried_then_surfaces(server: FaultServer, make_client: MakeClient) -> None:
-    server.script(stall())
+async def test_read_timeout_is_retried_then_surfaces(server: HostileServer, make_client: MakeClient) -> None:
+    server.script(hang())
     async with make_client(timeout=httpx.Timeout(5.0, read=0.2), max_attempts=2) as client:
         with pytest.raises(RequestTimeoutError) as caught:
             await get(client)
@@ -138,16 +159,18 @@ async def test_read_timeout_is_retried_then_surfaces(server: FaultServer, make_c
     assert len(server.requests) == 2
 
 
-async def test_slow_answer_after_a_read_timeout_succeeds_on_retry(server: FaultServer, make_client: MakeClient) -> None:
-    server.script(stall(), ok())
+async def test_slow_answer_after_a_read_timeout_succeeds_on_retry(
+    server: HostileServer, make_client: MakeClient
+) -> None:
+    server.script(hang(), ok())
     async with make_client(timeout=httpx.Timeout(5.0, read=0.2)) as client:
         await get(client)
     assert len(server.requests) == 2
 
 
-async def test_server_that_never_answers_is_ended_by_the_deadline(server: FaultServer) -> None:
+async def test_server_that_never_answers_is_ended_by_the_deadline(server: HostileServer) -> None:
     # Real clock, default 30 s read timeout: only the 0.3 s deadline can end this call.
-    server.script(stall())
+    server.script(hang())
     waits: list[float] = []
 
     async def record(seconds: float) -> None:
@@ -162,7 +185,7 @@ async def test_server_that_never_answers_is_ended_by_the_deadline(server: FaultS
 
 
 async def test_truncated_json_is_a_validation_error_and_not_retried(
-    server: FaultServer, make_client: MakeClient
+    server: HostileServer, make_client: MakeClient
 ) -> None:
     server.script(answer(200, b'{"is_success": true, "tags": ["ani'))
     async with make_client() as client:
@@ -174,9 +197,10 @@ async def test_truncated_json_is_a_validation_error_and_not_retried(
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 async def test_20_mib_body_is_cut_at_the_cap_without_being_read_whole(
-    server: FaultServer, make_client: MakeClient, chunked: bool
+    server: HostileServer, make_client: MakeClient, chunked: bool
 ) -> None:
-    server.script(huge(20 * MIB, chunked=chunked))
+    flood = Flood(20 * MIB, chunked=chunked)
+    server.script(flood)
     tracemalloc.start()
     try:
         async with make_client(max_response_bytes=1 * MIB) as client:
@@ -189,8 +213,8 @@ async def test_20_mib_body_is_cut_at_the_cap_without_being_read_whole(
     assert len(server.requests) == 1
     assert peak < 8 * MIB
     # The client hung up: the server could not deliver all 20 MiB (socket buffers hold a few MiB at most).
-    await asyncio.wait_for(server.hung_up_early.wait(), 10)
-    assert server.body_bytes_written < 20 * MIB
+    await asyncio.wait_for(flood.hung_up_early.wait(), 10)
+    assert flood.bytes_written < 20 * MIB
 
 
 @pytest.mark.parametrize(
@@ -207,14 +231,14 @@ async def test_20_mib_body_is_cut_at_the_cap_without_being_read_whole(
     ids=["404", "401-APIG.0301", "503-APIG.0301", "400", "200-is_success-false", "501"],
 )
 async def test_errors_that_are_not_transient_are_not_retried(
-    server: FaultServer,
+    server: HostileServer,
     make_client: MakeClient,
     fake_clock: FakeClock,
     status: int,
     body: dict[str, object],
     error: type[Exception],
 ) -> None:
-    server.script(answer(status, body))
+    server.script(json_answer(status, body))
     async with make_client() as client:
         with pytest.raises(error) as caught:
             await get(client)
@@ -224,13 +248,13 @@ async def test_errors_that_are_not_transient_are_not_retried(
 
 
 async def test_pool_timeout_surfaces_as_request_timeout_not_a_hang(
-    server: FaultServer, make_client: MakeClient
+    server: HostileServer, make_client: MakeClient
 ) -> None:
     release = asyncio.Event()
-    server.script(stall(release), ok())
+    server.script(answer_when(release, ok()), ok())
     async with make_client(max_connections=1) as client:
         first = asyncio.create_task(get(client))
-        await server.request_arrived.wait()
+        await server.wait_for_requests(1)
         quick = client.with_options(timeout=httpx.Timeout(5.0, pool=0.2))
         with pytest.raises(RequestTimeoutError) as caught:
             await get(quick)
@@ -240,8 +264,8 @@ async def test_pool_timeout_surfaces_as_request_timeout_not_a_hang(
     assert caught.value.attempts == 1  # waiting again for a full pool would not help
 
 
-async def test_attempts_stop_at_max_attempts(server: FaultServer, make_client: MakeClient) -> None:
-    server.script(answer(500, {"error_code": "X"}))
+async def test_attempts_stop_at_max_attempts(server: HostileServer, make_client: MakeClient) -> None:
+    server.script(json_answer(500, {"error_code": "X"}))
     async with make_client(max_attempts=1) as client:
         with pytest.raises(ServerError) as caught:
             await get(client)
@@ -253,17 +277,19 @@ async def test_attempts_stop_at_max_attempts(server: FaultServer, make_client: M
 
 
 async def test_logs_one_line_per_attempt_and_never_a_header_value(
-    server: FaultServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+    server: HostileServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     secrets = ["tok-SECRET-1", "cookie-SECRET-2", "server-SECRET-3", "body-SECRET-4"]
     server.script(
-        answer(503, {"error_code": "X", "error_msg": secrets[3]}, {"Set-Cookie": secrets[1], "X-Debug": secrets[2]}),
+        json_answer(
+            503, {"error_code": "X", "error_msg": secrets[3]}, {"Set-Cookie": secrets[1], "X-Debug": secrets[2]}
+        ),
         ok(),
     )
     caplog.set_level(logging.DEBUG, logger="modelarts_async")
     async with make_client(headers={"X-Auth-Token": secrets[0], "Cookie": secrets[1]}) as client:
         await get(client)
-    assert secrets[0].encode() in server.requests[0]  # the header was really sent
+    assert server.requests[0].headers["x-auth-token"] == secrets[0]  # the header was really sent
     ours = [r for r in caplog.records if r.name == "modelarts_async"]
     assert [r.levelname for r in ours] == ["DEBUG", "INFO", "DEBUG"]  # a retry is routine: INFO
     text = "\n".join(r.getMessage() for r in ours)
@@ -274,7 +300,7 @@ async def test_logs_one_line_per_attempt_and_never_a_header_value(
         assert secret not in text
 
 
-async def test_pacer_sees_every_attempt(server: FaultServer, make_client: MakeClient) -> None:
+async def test_pacer_sees_every_attempt(server: HostileServer, make_client: MakeClient) -> None:
     events: list[object] = []
 
     class RecordingPacer:
@@ -285,7 +311,7 @@ async def test_pacer_sees_every_attempt(server: FaultServer, make_client: MakeCl
         def after_attempt(self, error: object) -> None:
             events.append(type(error).__name__ if error else None)
 
-    server.script(answer(429, {"error_code": "APIG.0308"}, {"Retry-After": "2"}), answer(503, b""), ok())
+    server.script(json_answer(429, {"error_code": "APIG.0308"}, {"Retry-After": "2"}), answer(503, b""), ok())
     async with make_client() as client:
         await get_image_info(client._pipeline, PROJECT, JOB, IMAGE, RecordingPacer())
     assert events == ["before", "RateLimitError", "before", "ServerError", "before", None]
@@ -317,7 +343,7 @@ async def test_connect_timeout_is_told_from_a_pool_timeout_and_retried(fake_cloc
     assert caught.value.attempts == 2
 
 
-async def test_with_options_shares_the_pool_and_closes_nothing(server: FaultServer, make_client: MakeClient) -> None:
+async def test_with_options_shares_the_pool_and_closes_nothing(server: HostileServer, make_client: MakeClient) -> None:
     client = make_client()
     async with client:
         async with client.with_options(max_attempts=1, deadline=5, timeout=3.0) as narrow:
@@ -337,7 +363,7 @@ def test_bad_retry_settings_are_rejected_before_anything_is_sent() -> None:
         RetryPolicy(deadline=0)
 
 
-async def test_readme_example_runs(server: FaultServer) -> None:
+async def test_readme_example_runs(server: HostileServer) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     section = readme.split("## Retries and timeouts", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]

@@ -192,7 +192,8 @@ async def test_a_change_while_listing_is_reported_once_and_recommends_a_version(
     assert "version_id=" in warning
 
 
-@pytest.mark.parametrize("fake_mode", ["page", "record"])
+# The record case spends ~25 s in the fallback: slow, so that it starts first under xdist.
+@pytest.mark.parametrize("fake_mode", ["page", pytest.param("record", marks=pytest.mark.slow)])
 async def test_a_change_during_the_offset_probe_falls_back_to_both_readings(
     client: ModelArtsClient, fake: FakeModelArts, caplog: pytest.LogCaptureFixture, fake_mode: str
 ) -> None:
@@ -330,6 +331,7 @@ async def _peak(count: int) -> int:
             tracemalloc.stop()
 
 
+@pytest.mark.slow  # lists a large dataset twice under tracemalloc
 async def test_memory_peak_grows_with_the_pages_in_flight_not_with_the_dataset() -> None:
     small, large = await _peak(1_000), await _peak(10_000)
     # Holding 9,000 more samples would cost ~30 MB more. The ids seen cost 32-64 bytes each (96 while the table
