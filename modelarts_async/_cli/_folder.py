@@ -24,7 +24,7 @@ from .._exceptions import ResponseValidationError
 from .._v2._converter import structure_sample, unstructure_dataset_label
 from .._v2._models import Sample
 from ..formats import ConvertSummary, assign_split, convert_jsonl
-from ._errors import EXIT_OK, EXIT_SOME_FAILED, StopExport
+from ._errors import EXIT_OK, EXIT_SOME_FAILED
 from ._lock import OutputLock
 from ._progress import Console
 
@@ -39,7 +39,6 @@ __all__ = [
     "folder_files",
     "folder_settings",
     "lock_folder",
-    "read_labels",
     "write_format",
 ]
 
@@ -147,14 +146,13 @@ async def _download(
     return ok, failed
 
 
-def write_format(samples_file: str, settings: FolderSettings, *, labels: str | None = None) -> ConvertSummary:
+def write_format(samples_file: str, settings: FolderSettings) -> ConvertSummary:
     """The format's files from the export (and the images, when there are any), then the image errors appended."""
     images = os.path.join(settings.out_dir, IMAGES_DIR)
     summary = convert_jsonl(
         samples_file,
         settings.fmt,  # type: ignore[arg-type]  # one of FOLDER_FORMATS: argparse's choices
         settings.out_dir,
-        labels=read_labels(labels) if labels else None,
         images_from=images if os.path.isdir(images) else None,
         splits=dict(settings.splits),
         seed=settings.seed,
@@ -162,23 +160,6 @@ def write_format(samples_file: str, settings: FolderSettings, *, labels: str | N
     )
     _append_image_errors(settings.out_dir)
     return summary
-
-
-def read_labels(path: str) -> list[str]:
-    """`--labels FILE`: a JSON list of names (or of objects with a `name`), or one name per line."""
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return [line.strip() for line in text.splitlines() if line.strip()]
-    items = data.get("labels", data) if isinstance(data, dict) else data
-    if isinstance(items, list):
-        names = [item.get("name") if isinstance(item, dict) else item for item in items]
-        strings = [name for name in names if isinstance(name, str)]
-        if len(strings) == len(names):
-            return strings
-    raise StopExport(f"--labels {path}: expected a JSON list of label names, or one name per line")
 
 
 def _append_image_errors(out_dir: str) -> None:

@@ -44,6 +44,7 @@ from .._v2._stats_converter import unstructure_version
 from .._v2._versions import DatasetVersion
 from .._version import __version__
 from ..formats import ConvertSummary, convert_jsonl, parse_splits
+from ..formats._convert import read_label_names
 from ._connection import CliClient, add_connection_options, cli_advice, make_client
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, StopExport, UsageError
 from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, stops_export
@@ -58,7 +59,6 @@ from ._folder import (
     folder_files,
     folder_settings,
     lock_folder,
-    read_labels,
     write_format,
 )
 from ._jsonl_file import encode_line
@@ -624,7 +624,7 @@ def _convert(args: argparse.Namespace) -> ConvertSummary:
         args.file,
         args.format,
         args.out,
-        labels=read_labels(args.labels) if args.labels else None,
+        labels=read_label_names(args.labels) if args.labels else None,
         images_from=args.images_from,
         splits=args.split,
         seed=args.seed,

@@ -30,7 +30,7 @@ from ._split import assign_split, parse_splits
 from ._voc import VocWriter
 from ._yolo import YoloWriter
 
-__all__ = ["FORMATS", "ConvertSummary", "convert_jsonl"]
+__all__ = ["FORMATS", "ConvertSummary", "convert_jsonl", "read_label_names"]
 
 FormatName = Literal["coco", "yolo", "voc", "manifest", "csv"]
 FORMATS: tuple[FormatName, ...] = ("coco", "yolo", "voc", "manifest", "csv")
@@ -130,12 +130,21 @@ def _label_order(source: str, labels: Sequence[DatasetLabel | str] | None) -> tu
     beside = os.path.join(os.path.dirname(os.path.abspath(source)), LABELS_FILE)
     if not os.path.exists(beside):
         return None
-    with open(beside, "rb") as file:
-        try:
-            data = json.loads(file.read())
-        except ValueError:
-            raise InvalidArgumentError(f"{beside} is not JSON; expected a list of label names") from None
-    return label_names(_names_in(data, beside))
+    return label_names(read_label_names(beside))
+
+
+def read_label_names(path: str) -> list[str]:
+    """The label names a file lists in order: a `labels.json` (names, label objects, `{"labels": [...]}`), or plain
+    text with one name per line. `InvalidArgumentError` says what the file should hold."""
+    with open(path, "rb") as file:
+        raw = file.read()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        if path.endswith(".json"):
+            raise InvalidArgumentError(f"{path} is not JSON; expected a list of label names") from None
+        return [line.strip() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
+    return _names_in(data, path)
 
 
 def _names_in(data: Any, where: str) -> list[str]:
