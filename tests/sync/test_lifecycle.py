@@ -100,24 +100,13 @@ def test_a_client_that_failed_to_start_leaves_no_thread() -> None:
 # -- one pool, several threads -------------------------------------------------------------------------------------
 
 
-class CountingServer(HostileServer):
-    """The hostile server, answering like the service, counting the connections it accepted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.connections = 0
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        await super()._serve(reader, writer)
-
-
 @pytest.fixture
-def counting() -> Iterator[CountingServer]:
-    server = CountingServer()
+def counting() -> Iterator[HostileServer]:
+    """The hostile server, answering like the service; it counts the connections it accepted."""
+    server = HostileServer()
 
     class Running:
-        async def __aenter__(self) -> CountingServer:
+        async def __aenter__(self) -> HostileServer:
             await server.start()
             return server
 
@@ -128,7 +117,7 @@ def counting() -> Iterator[CountingServer]:
         yield running
 
 
-def test_calls_one_after_another_reuse_one_connection(counting: CountingServer) -> None:
+def test_calls_one_after_another_reuse_one_connection(counting: HostileServer) -> None:
     with SyncModelArtsClient(counting.url, project_id="hostile-project") as client:
         for n in range(20):
             client.get_image_info_by_id(data_annotation_id=JOB, image_id=f"img-{n}")

@@ -31,3 +31,10 @@ async def test_testing_your_code_examples_pass() -> None:
     assert len(tests) == 2
     for test in tests:
         await test(FakeModelArts())  # type: ignore[operator]
+
+
+async def test_the_datasets_example_passes(tmp_path: Path) -> None:
+    example = section_python("Testing your code")[2]
+    namespace: dict[str, object] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    await namespace["test_my_dataset_code"](FakeModelArts(), tmp_path)  # type: ignore[operator]

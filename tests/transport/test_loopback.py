@@ -72,7 +72,9 @@ async def test_oversized_answer_is_refused(server: HostileServer):
 
 
 def readme_python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    """The python blocks of the README's section for older jobs (the v1 call)."""
+    section = README.read_text().split("\n## Older jobs: the labels of one image (v1)\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
 async def test_readme_quickstart_runs_against_a_real_server(server: HostileServer, capsys):
