@@ -212,7 +212,8 @@ def test_ci_tests_the_installed_package_not_the_source_tree() -> None:
 
 
 #: Modules `import modelarts_async` leaves for first use (issue 20): httpcore is needed only to see a respx mock,
-#: the v2 modules only by v2 calls, the CLI only by the command.
+#: the v2 modules only by v2 calls, the CLI only by the command, the sync client (anyio's portal) and the formats
+#: only by their users.
 NOT_LOADED_BY_IMPORT = [
     "aiohttp",
     "httpcore",
@@ -220,6 +221,9 @@ NOT_LOADED_BY_IMPORT = [
     "modelarts_async._v2._calls",
     "modelarts_async._v2._converter",
     "modelarts_async._v2._models",
+    "modelarts_async._sync._client",
+    "anyio.from_thread",
+    "modelarts_async.formats",
 ]
 
 
