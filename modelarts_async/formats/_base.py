@@ -79,7 +79,11 @@ class FormatWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        elif self._summary is None:  # interrupted: finishing would put a partial file where a whole one may be
+            self._summary = self._tally.summary()
+            self.abandon()
 
     def add(
         self,
@@ -117,6 +121,9 @@ class FormatWriter:
 
     def finish(self) -> None:
         """Write what can only be written once every sample is in."""
+
+    def abandon(self) -> None:
+        """Release what `finish` would have completed, writing nothing more (the run was interrupted)."""
 
     def write_sample(self, entry: Entry, objects: list[LabelObject]) -> None:
         """Write one checked sample with the objects it can hold."""

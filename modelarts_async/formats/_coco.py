@@ -114,6 +114,11 @@ class CocoWriter(FormatWriter):
             finally:
                 files.remove()
 
+    def abandon(self) -> None:
+        for files in self._files.values():
+            files.close()
+            files.remove()
+
     def _assemble(self, split: str, files: _SplitFiles, categories: list[dict[str, Any]]) -> None:
         final = os.path.join(self._directory, f"{split}.json")
         temporary = final + ".part"

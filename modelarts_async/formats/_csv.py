@@ -65,6 +65,9 @@ class CsvWriter(FormatWriter):
     def finish(self) -> None:
         self._file.close()
 
+    def abandon(self) -> None:
+        self._file.close()  # what was written stays: each line is whole; a rerun writes the file anew
+
 
 def _geometry(shape: Shape | None) -> list[str]:
     if shape is None:

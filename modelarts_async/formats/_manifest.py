@@ -97,6 +97,9 @@ class ManifestWriter(FormatWriter):
     def finish(self) -> None:
         self._file.close()
 
+    def abandon(self) -> None:
+        self._file.close()  # what was written stays: each line is whole; a rerun writes the file anew
+
 
 def _source(entry: Entry) -> str | None:
     if entry.image_path is not None:

@@ -117,3 +117,19 @@ def test_sample_without_size_is_kept_without_width_and_height(tmp_path: Path) ->
     assert result.written == 1
     image = json.loads((tmp_path / "annotations" / "train.json").read_text())["images"][0]
     assert image == {"id": 1, "file_name": "a.jpg"}
+
+
+def test_an_interrupted_writer_leaves_the_previous_file_whole_and_no_temporary_file(tmp_path: Path) -> None:
+    with CocoWriter(tmp_path, labels=NAMES) as coco:
+        for n in range(3):
+            coco.add(sample(f"s{n}", [box_label("car", (1, 1, 5, 5))]))
+
+    def interrupted() -> None:
+        with CocoWriter(tmp_path, labels=NAMES) as coco:
+            coco.add(sample("only-one", [box_label("car", (1, 1, 5, 5))]))
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert len(_load(tmp_path / "annotations" / "train.json").getImgIds()) == 3
+    assert sorted(p.name for p in (tmp_path / "annotations").iterdir()) == ["train.json"]
