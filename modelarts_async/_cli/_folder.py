@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import IO, NamedTuple
@@ -24,7 +25,7 @@ from .._exceptions import ResponseValidationError
 from .._v2._converter import structure_sample, unstructure_dataset_label
 from .._v2._models import Sample
 from ..formats import ConvertSummary, assign_split, convert_jsonl
-from ._errors import EXIT_OK, EXIT_SOME_FAILED
+from ._errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ._lock import OutputLock
 from ._progress import Console
 
@@ -33,17 +34,33 @@ __all__ = [
     "FolderSettings",
     "ImageCounts",
     "check_counts",
+    "check_folder",
     "count_samples",
     "fetch_extras",
     "finish_folder",
     "folder_files",
     "folder_settings",
     "lock_folder",
+    "reset_folder",
     "write_format",
 ]
 
 FOLDER_FORMATS = ("coco", "yolo", "voc", "manifest", "csv")
 SAMPLES_FILE, LABELS_FILE, ERRORS_FILE, IMAGES_DIR = "samples.jsonl", "labels.json", "errors.jsonl", "images"
+#: The folder's settings (format, split, seed), which `--resume` must repeat.
+FOLDER_FILE = "folder.json"
+#: What the format step writes, rebuilt whole from samples.jsonl on every run.
+DERIVED = (
+    "annotations",
+    "labels",
+    "Annotations",
+    "ImageSets",
+    "data.yaml",
+    "dataset.manifest",
+    "labels.csv",
+    ERRORS_FILE,
+    "skipped.jsonl",
+)
 _IMAGE_ERRORS = ".image-errors.jsonl"
 
 
@@ -76,6 +93,50 @@ def lock_folder(out_dir: str) -> OutputLock:
     return OutputLock(folder_files(out_dir)[1], guarded=out_dir).acquire()
 
 
+def check_folder(settings: FolderSettings, *, resume: bool) -> None:
+    """Refuse `--resume` with another format, split or seed than the folder was made with: images already placed in
+    splits would disagree with the labels written now."""
+    made_with = _folder_identity(settings)
+    recorded = _read_json(os.path.join(settings.out_dir, FOLDER_FILE))
+    if resume and recorded is not None and recorded != made_with:
+        changed = [f"--{key}" for key in made_with if recorded.get(key) != made_with[key]]
+        raise UsageError(
+            f"{settings.out_dir} was made with other {', '.join(changed) or 'settings'} ({_options(recorded)}): "
+            "--resume with those, or --overwrite to start it again"
+        )
+
+
+def reset_folder(settings: FolderSettings, *, overwrite: bool) -> None:
+    """After the export: the format's own files go (they are rebuilt whole from samples.jsonl, so none of an earlier
+    run's is left to mislead), the images too under `--overwrite`, and the folder's settings are recorded."""
+    for name in (IMAGES_DIR,) * overwrite + DERIVED:
+        path = os.path.join(settings.out_dir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+    _write_atomic(os.path.join(settings.out_dir, FOLDER_FILE), json.dumps(_folder_identity(settings)))
+
+
+def _folder_identity(settings: FolderSettings) -> dict[str, object]:
+    return {"format": settings.fmt, "split": dict(settings.splits), "seed": settings.seed}
+
+
+def _options(recorded: Mapping[str, object]) -> str:
+    split = recorded.get("split")
+    ratios = ",".join(f"{k}={v}" for k, v in split.items()) if isinstance(split, dict) else split
+    return f"--format {recorded.get('format')} --split {ratios} --seed {recorded.get('seed')}"
+
+
+def _read_json(path: str) -> dict[str, object] | None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # After the export: labels, images, the format.
 
@@ -87,9 +148,11 @@ class ImageCounts(NamedTuple):
     failed: int = 0
 
 
-async def fetch_extras(client: ModelArtsClient, dataset_id: str, settings: FolderSettings) -> ImageCounts:
-    """`labels.json` and, with `--images`, the images."""
-    labels = await client.get_dataset_labels(dataset_id=dataset_id)
+async def fetch_extras(
+    client: ModelArtsClient, dataset_id: str, settings: FolderSettings, *, version_id: str | None = None
+) -> ImageCounts:
+    """`labels.json` (the version's, with `--version-id`: its class ids) and, with `--images`, the images."""
+    labels = await client.get_dataset_labels(dataset_id=dataset_id, version_id=version_id)
     _write_atomic(
         os.path.join(settings.out_dir, LABELS_FILE),
         json.dumps([unstructure_dataset_label(label) for label in labels], ensure_ascii=False, indent=1),
@@ -194,7 +257,11 @@ async def check_counts(client: ModelArtsClient, dataset_id: str, version_id: str
         source = f"version {version_id}"
     else:
         stats = await client.get_dataset_stats(dataset_id=dataset_id)
-        expected = {"samples": stats.total, **{f"labels {label.name!r}": label.count for label in stats.labels}}
+        per_name: Counter[str] = Counter()
+        for label in stats.labels:  # one entry per name and type: a name may be both a class and a box
+            if label.name is not None:
+                per_name[label.name] += label.count or 0
+        expected = {"samples": stats.total, **{f"labels {name!r}": count for name, count in per_name.items()}}
         source = "the dataset's statistics"
     fetched = {"samples": got.samples, **{f"labels {name!r}": count for name, count in got.labels.items()}}
     warnings = []
@@ -209,9 +276,27 @@ async def check_counts(client: ModelArtsClient, dataset_id: str, version_id: str
 
 
 def finish_folder(
-    settings: FolderSettings, export_code: int, summary: ConvertSummary, images: ImageCounts, console: Console
+    settings: FolderSettings,
+    export_code: int,
+    summary: ConvertSummary,
+    images: ImageCounts,
+    console: Console,
+    *,
+    quiet: bool = False,
 ) -> int:
-    """Print what the folder holds and return the exit code: 0 when everything was written, else 2."""
+    """Print what the folder holds (errors only, when `quiet`) and return the exit code: 0 when everything was
+    written, else 2."""
+    clean = export_code == EXIT_OK and summary.ok and images.failed == 0
+    if not quiet:
+        _report(settings, summary, images, console)
+    elif not clean:
+        console.line(
+            f"{settings.fmt}: not everything was written: errors.jsonl and skipped.jsonl in {settings.out_dir}"
+        )
+    return EXIT_OK if clean else EXIT_SOME_FAILED
+
+
+def _report(settings: FolderSettings, summary: ConvertSummary, images: ImageCounts, console: Console) -> None:
     written = summary.written
     parts = [f"{settings.fmt}: {written.samples:,} samples, {written.annotations:,} annotations in {settings.out_dir}"]
     if written.splits:
@@ -227,8 +312,6 @@ def finish_folder(
         shapes = ", ".join(f"{shape} {count:,}" for shape, count in written.skipped.items())
         what = "left out as --allow-lossy allows" if settings.allow_lossy else "left out (--allow-lossy accepts that)"
         console.line(f"{settings.fmt} cannot hold {shapes}: {what}; skipped.jsonl lists each")
-    clean = export_code == EXIT_OK and summary.ok and images.failed == 0
-    return EXIT_OK if clean else EXIT_SOME_FAILED
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import itertools
 import logging
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,7 @@ from .._v2._versions import DatasetVersion
 from .._version import __version__
 from ..formats import ConvertSummary, convert_jsonl, parse_splits
 from ..formats._convert import read_label_names
+from ..formats._manifest import USAGES as MANIFEST_USAGES
 from ._connection import CliClient, add_connection_options, cli_advice, make_client
 from ._errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, StopExport, UsageError
 from ._export import NOT_FOUND_LIMIT, ImageLabels, export_ids, image_record, stops_export
@@ -53,12 +55,14 @@ from ._folder import (
     FolderSettings,
     ImageCounts,
     check_counts,
+    check_folder,
     count_samples,
     fetch_extras,
     finish_folder,
     folder_files,
     folder_settings,
     lock_folder,
+    reset_folder,
     write_format,
 )
 from ._jsonl_file import encode_line
@@ -435,10 +439,14 @@ def check_args(args: argparse.Namespace) -> None:
                     parser.error(f"{option} is for a training folder: add --format coco|yolo|voc|manifest|csv")
         elif args.out == STDOUT:
             parser.error(f"--format {args.format} writes a folder: --out DIR, not standard output")
+        elif args.format == "manifest" and (unknown := sorted(set(args.split) - set(MANIFEST_USAGES))):
+            parser.error(f"--split: a manifest has no usage for {unknown[0]!r}; use {', '.join(MANIFEST_USAGES)}")
         elif args.images and args.dataset_id is None:
             parser.error("--images needs --dataset-id: the v1 API gives no image URLs")
     elif args.command == "demo" and args.format is not None and args.api != "v2":
         parser.error("--format is for --api v2: the v1 demo's images have no image files")
+    elif args.command == "demo" and args.format is not None and args.out == STDOUT:
+        parser.error(f"--format {args.format} writes a folder: --out DIR, not standard output")
     elif args.command == "demo" and args.api == "v2":
         for given, option in ((args.kind, "--kind"), (args.batch_size, "--batch-size")):
             if given is not None:
@@ -514,6 +522,7 @@ def run_export(args: argparse.Namespace, console: Console, handler: ConsoleHandl
 def _export_folder(args: argparse.Namespace, console: Console, handler: ConsoleHandler) -> int:
     """`--format F --out DIR`: the export into DIR/samples.jsonl, then labels, images and the format from it."""
     settings = folder_settings(args, concurrency=args.concurrency or DEFAULT_CONCURRENCY)
+    created = not os.path.isdir(settings.out_dir)
     try:
         os.makedirs(settings.out_dir, exist_ok=True)
     except OSError as exc:
@@ -521,20 +530,36 @@ def _export_folder(args: argparse.Namespace, console: Console, handler: ConsoleH
     samples_file, _ = folder_files(settings.out_dir)
     lock = lock_folder(settings.out_dir)
     try:
-        code = _export_lines(args, console, handler, samples_file)
+        check_folder(settings, resume=args.resume)
+        try:
+            code = _export_lines(args, console, handler, samples_file)
+        finally:
+            if created and not os.path.exists(samples_file):  # a failed start leaves nothing behind
+                lock.release()
+                shutil.rmtree(settings.out_dir, ignore_errors=True)
         if code not in (EXIT_OK, EXIT_SOME_FAILED):
             return code
-        if not os.path.exists(samples_file):  # nothing was exported: there is nothing to convert
-            return code
+        reset_folder(settings, overwrite=args.overwrite)
         images, warnings = ImageCounts(), list[str]()
         if args.dataset_id is not None:  # v1 has no label list, no image URLs and no counts to check against
             images, warnings = asyncio.run(_after_export(args, settings, samples_file))
-        summary = write_format(samples_file, settings)
+        summary = _write_format(samples_file, settings)
         for warning in warnings:
             console.line(warning)
-        return finish_folder(settings, code, summary, images, console)
+        return finish_folder(settings, code, summary, images, console, quiet=args.quiet)
     finally:
         lock.release()
+
+
+def _write_format(samples_file: str, settings: FolderSettings) -> ConvertSummary:
+    try:
+        return write_format(samples_file, settings)
+    except InvalidArgumentError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise StopExport(
+            f"cannot write the {settings.fmt} files in {settings.out_dir}: {exc.strerror or exc}"
+        ) from None
 
 
 async def _after_export(
@@ -544,7 +569,7 @@ async def _after_export(
     connection = make_client(args, max_connections=max(100, settings.concurrency))
     async with connection.client as client:
         try:
-            images = await fetch_extras(client, args.dataset_id, settings)
+            images = await fetch_extras(client, args.dataset_id, settings, version_id=args.version_id)
             filters = _sample_filters(args)._replace(version_id=None, order=None).given
             if args.ids is not None or filters:
                 why = "it exported the ids of --ids" if args.ids is not None else f"it was filtered by {filters[0]}"
@@ -616,7 +641,7 @@ def run_convert(args: argparse.Namespace, console: Console, handler: ConsoleHand
         raise StopExport(f"cannot convert {args.file}: {exc.strerror or exc}") from None
     finally:
         lock.release()
-    return finish_folder(settings, EXIT_OK, summary, ImageCounts(), console)
+    return finish_folder(settings, EXIT_OK, summary, ImageCounts(), console, quiet=args.quiet)
 
 
 def _convert(args: argparse.Namespace) -> ConvertSummary:

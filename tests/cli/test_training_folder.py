@@ -193,3 +193,45 @@ async def test_the_demo_writes_a_yolo_folder_with_images_offline(tmp_path: Path)
     out = tmp_path / "modelarts-demo-yolo"
     assert yaml.safe_load((out / "data.yaml").read_text())["val"] == "images/val"
     assert len(list((out / "images").glob("*/*.png"))) == len(list((out / "labels").glob("*/*.txt"))) == 300
+
+
+async def test_resume_with_another_split_is_refused_and_overwrite_starts_the_folder_again(
+    served: Served, tmp_path: Path
+) -> None:
+    out = tmp_path / "y"
+    first = folder_export(served.url, out, "--format", "yolo", "--images", "--allow-lossy")
+    assert (await run_cli(*first)).code == 0
+    other_split = [*first, "--split", "train=0.5,val=0.5"]
+    refused = await run_cli(*other_split, "--resume")
+    assert refused.code == 1
+    assert "was made with other --split" in refused.stderr
+    assert not (out / "labels" / "val").exists()
+
+    assert (await run_cli(*other_split, "--overwrite")).code == 0
+    images = {p.stem: p.parent.name for p in (out / "images").glob("*/*.png")}
+    labels = {p.stem: p.parent.name for p in (out / "labels").glob("*/*.txt")}
+    assert images == labels  # each sample in one split, its image beside its labels
+    assert len(images) == SAMPLES
+    assert set(images.values()) == {"train", "val"}
+
+
+async def test_a_failed_start_leaves_no_folder_and_quiet_prints_nothing_on_success(
+    served: Served, tmp_path: Path
+) -> None:
+    missing = await run_cli(
+        *folder_export(served.url, tmp_path / "none", "--format", "csv"), "--dataset-id", "NoSuchDs"
+    )
+    assert missing.code == 1
+    assert not (tmp_path / "none").exists()
+
+    quiet = await run_cli(*folder_export(served.url, tmp_path / "q", "--format", "csv", "-q"))
+    assert (quiet.code, quiet.stderr) == (0, "")
+
+
+async def test_a_split_the_manifest_cannot_name_is_refused_before_anything_is_fetched(
+    served: Served, tmp_path: Path
+) -> None:
+    run = await run_cli(*folder_export(served.url, tmp_path / "m", "--format", "manifest", "--split", "foo=1"))
+    assert run.code == 1
+    assert "a manifest has no usage for 'foo'" in run.stderr
+    assert served.fake.request_count == 0
