@@ -173,19 +173,23 @@ class ImageDownloader:
         import aiohttp
 
         url = self._checked_url(sample)
+        failure: Exception
         try:
             async with self._pool().get(url, **self._request_options(url)) as response:
                 return await self._save(response, sample, stem, url)
         except (ImageDownloadError, _Expired):
             raise
         except TimeoutError:
-            raise RequestTimeoutError(
+            failure = RequestTimeoutError(
                 f"GET {scrub_signatures(url)}: the image server did not answer in time", phase="read"
-            ) from None
+            )
         except (aiohttp.ClientError, ValueError, OSError) as exc:
-            raise TransportError(
+            failure = TransportError(
                 f"GET {scrub_signatures(url)}: {type(exc).__name__}: {scrub_signatures(str(exc))[:300]}"
-            ) from None
+            )
+        # Raised outside the handler: aiohttp's exception (its request_info holds the signed URL) must not become
+        # this error's __context__, which `from None` hides from tracebacks but keeps on the object.
+        raise failure
 
     async def _save(self, response: aiohttp.ClientResponse, sample: Sample, stem: str, url: str) -> _Saved:
         shown = scrub_signatures(url)
