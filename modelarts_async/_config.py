@@ -239,6 +239,10 @@ def _auth(values: dict[str, str], where: str, name: Callable[[str], str], projec
     )
 
 
+def _timeout(value: httpx.Timeout | float | None) -> httpx.Timeout:
+    return DEFAULT_TIMEOUT if value is None else httpx.Timeout(value)
+
+
 def _hidden(value: object) -> str:
     return "None" if value is None else "'***'"
 
@@ -292,7 +296,8 @@ class ClientConfig:
     #: The IAM region of password authentication (`iam_endpoint` names another IAM).
     region: str | None = None
     iam_endpoint: str | None = None
-    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=httpx.Timeout)
+    #: None means the default, as for `ModelArtsClient(timeout=None)` (not httpx's "no timeout at all").
+    timeout: httpx.Timeout = field(default=DEFAULT_TIMEOUT, converter=_timeout)
     retry: RetryPolicy = field(factory=RetryPolicy)
     headers: tuple[tuple[str, str], ...] = field(default=(), converter=_header_items, repr=_header_names)
     max_connections: int = DEFAULT_MAX_CONNECTIONS
@@ -310,8 +315,11 @@ class ClientConfig:
         values = {key: value for key in _CREDENTIAL_KEYS if (value := getattr(self, key)) is not None}
         if not any(key in values for keys in _AUTH_KEYS.values() for key in keys):
             return None
+        # AK/SK without a project of its own: each request then names its call's project (the client's by default),
+        # as a client whose AKSKAuth had none did; a fixed one would sign another call's project with this one.
+        project_id = None if "ak" in values or "sk" in values else self.project_id
         try:
-            return _auth(values, "ClientConfig", repr, self.project_id)
+            return _auth(values, "ClientConfig", repr, project_id)
         except InvalidArgumentError as exc:
             raise ConfigError(f"ClientConfig: {exc}") from None
 

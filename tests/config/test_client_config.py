@@ -154,3 +154,19 @@ def test_credentials_that_make_no_way_to_authenticate_fail_at_once(fields: dict[
         ClientConfig(ENDPOINT, project_id="p", **fields)
     assert named in str(caught.value)
     assert_no_secret(caught.value, SECRETS)
+
+
+async def test_a_client_rebuilt_from_its_config_names_each_calls_project_as_the_original_does(server: Any) -> None:
+    original = ModelArtsClient(server.url, project_id="P", auth=AKSKAuth("AKROUNDTRIP0000001", "SKroundtrip"))
+    rebuilt = ModelArtsClient.from_config(original.config)
+    async with original, rebuilt:
+        for client in (original, rebuilt):
+            await client.get_image_info_by_id(data_annotation_id="282", image_id="img-1", project_id="Q")
+            await client.get_image_info_by_id(data_annotation_id="282", image_id="img-1")
+    sent = [(request.path.split("/")[2], request.headers["x-project-id"]) for request in server.requests]
+    assert sent == [("Q", "Q"), ("P", "P")] * 2
+
+
+def test_a_timeout_of_none_is_the_default_as_for_the_client() -> None:
+    config = ClientConfig(endpoint="https://example.invalid", project_id="P", timeout=None)
+    assert config.timeout == ModelArtsClient("https://example.invalid").config.timeout
