@@ -59,8 +59,8 @@ class BackgroundIterator:
         if task is None or task.done():
             return
         if task.get_loop() is not asyncio.get_running_loop():  # its loop is closed or elsewhere: not awaitable here
-            with contextlib.suppress(RuntimeError):
-                task.cancel()
+            with contextlib.suppress(RuntimeError):  # a closed loop: its tasks are gone with it
+                task.get_loop().call_soon_threadsafe(task.cancel)  # a running loop may be in another thread
             return
         task.cancel()
         await asyncio.wait({task})

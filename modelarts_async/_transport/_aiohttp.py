@@ -164,6 +164,7 @@ class AiohttpSender:
                     content = await read_capped(chunks, response.headers, response.status, limit)
             finally:
                 response.release()
+                await response.wait_for_close()  # as `async with` does: no request-writer task left behind
             return Exchange(response.status, response.headers, content)
         except Exception as exc:
             error = as_typed_error(exc, method=method, path=path, closed=self._pool.closed)
