@@ -26,6 +26,7 @@ long as `json.loads` of it takes), with nothing to import. Change it to make it 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -299,18 +300,26 @@ def _label_property(value: Any) -> FrozenDict:
 
 def _metadata(value: Any) -> FrozenDict:
     """The sample's `metadata`; `@modelarts:size` must be `[width, height]` or `[width, height, depth]`."""
-    metadata = _freeze_object(value)
+    return _size_checked(_freeze_object(value))
+
+
+def _size_checked(metadata: FrozenDict) -> FrozenDict:
+    """The frozen `metadata`, once its `@modelarts:size` (if any) is checked."""
     size = metadata.get(_SIZE)
-    if size is not None:
-        where = _member(_SIZE)
-        if not isinstance(size, tuple) or len(size) not in (2, 3):
-            detail = f"expected [width, height] or [width, height, depth], got {_excerpt(size)}"
-            raise _Invalid(detail).below(where)
-        for index, item in enumerate(size):
-            # An integral float (`1080.0`, as some backends write every number) is an integer; kept as sent.
-            if type(item) is not int and not (type(item) is float and item.is_integer()):
-                raise _Invalid(f"expected an integer, got {_got(item)}").below(f"{where}[{index}]")
+    if size is None or (type(size) is tuple and len(size) in (2, 3) and _INTS.issuperset(map(type, size))):
+        return metadata
+    where = _member(_SIZE)
+    if not isinstance(size, tuple) or len(size) not in (2, 3):
+        detail = f"expected [width, height] or [width, height, depth], got {_excerpt(size)}"
+        raise _Invalid(detail).below(where)
+    for index, item in enumerate(size):
+        # An integral float (`1080.0`, as some backends write every number) is an integer; kept as sent.
+        if type(item) is not int and not (type(item) is float and item.is_integer()):
+            raise _Invalid(f"expected an integer, got {_got(item)}").below(f"{where}[{index}]")
     return metadata
+
+
+_INTS = frozenset({int})
 
 
 # Objects: a table of typed keys per model; every other key goes to `extra`.
@@ -426,7 +435,238 @@ _SAMPLE_EMPTIES = FrozenDict({"labels": _EMPTY_ARRAY, "metadata": _EMPTY_OBJECT}
 
 
 def _sample(data: Any, requested_sample_id: str | None = None) -> Sample:
-    return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id, _SAMPLE_EMPTIES)
+    """The fast path's sample when it takes `data`; else the checked walk, which words any problem."""
+    try:
+        return _fast_sample(data)
+    except _Invalid:
+        return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id, _SAMPLE_EMPTIES)
+
+
+# The fast path for samples and their labels, the bulk of every listing: the same checks as the tables above, done
+# with `type(x) is ...` on whole rows at once and no paths or messages. It builds the same models the slow walk
+# would, or says None (or raises `_Invalid`) for anything else: the slow walk then runs on that sample and either
+# accepts it or reports each problem with its path. A sample is never judged by the fast path alone.
+
+
+def _slow() -> NoReturn:
+    """Leave this sample to the slow walk (which accepts it, or words the problem)."""
+    raise _Invalid()
+
+
+def _setter(model: type[Any], name: str) -> Callable[[Any, Any], None]:
+    """Sets the slot `name` of a `model` instance, past the frozen `__setattr__` (as attrs' `__init__` does)."""
+    setter: Callable[[Any, Any], None] = model.__dict__[name].__set__
+    return setter
+
+
+_new = object.__new__
+_NONE = type(None)
+#: The types the fast path copies as they are (floats need a finiteness check, containers a walk).
+_PLAIN = frozenset({str, int, bool, _NONE})
+_STR_ONLY = frozenset({str})
+_NO_NULLS: frozenset[str] = frozenset()
+_NULL_PROPERTY = frozenset({"property"})
+
+
+def _signatures(*allowed: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
+    """Every row of value types one of whose types per column is allowed: checked as one tuple lookup."""
+    return frozenset(itertools.product(*allowed))
+
+
+_STR, _OPT_STR, _OPT_INT = (str,), (str, _NONE), (int, _NONE)
+
+_SAMPLE_PLAIN_KEYS = (
+    "sample_id",
+    "sample_type",
+    "sample_status",
+    "source",
+    "preview",
+    "sample_time",
+    "sample_name",
+    "sample_dir",
+    "sample_size",
+    "annotated_by",
+)
+_SAMPLE_PLAIN_TYPES = _signatures(
+    _STR, _OPT_INT, _OPT_STR, _OPT_STR, _OPT_STR, _OPT_INT, _OPT_STR, _OPT_STR, _OPT_INT, _OPT_STR
+)
+_SAMPLE_KEYS = frozenset(_SAMPLE_CHECKS)
+_LABEL_PLAIN_KEYS = ("name", "type", "id", "score", "annotated_by")
+_LABEL_PLAIN_TYPES = _signatures(_OPT_STR, _OPT_INT, _OPT_STR, (int, float, _NONE), _OPT_STR)
+_LABEL_KEYS = frozenset(_SAMPLE_LABEL_CHECKS)
+
+_set_label_name = _setter(SampleLabel, "name")
+_set_label_type = _setter(SampleLabel, "type")
+_set_label_id = _setter(SampleLabel, "id")
+_set_label_score = _setter(SampleLabel, "score")
+_set_label_annotated_by = _setter(SampleLabel, "annotated_by")
+_set_label_property = _setter(SampleLabel, "property")
+_set_label_extra = _setter(SampleLabel, "extra")
+_set_label_wire_keys = _setter(SampleLabel, "wire_keys")
+_set_label_wire_nulls = _setter(SampleLabel, "wire_nulls")
+_set_sample_id = _setter(Sample, "sample_id")
+_set_sample_type = _setter(Sample, "sample_type")
+_set_sample_labels = _setter(Sample, "labels")
+_set_sample_metadata = _setter(Sample, "metadata")
+_set_sample_status = _setter(Sample, "sample_status")
+_set_sample_source = _setter(Sample, "source")
+_set_sample_preview = _setter(Sample, "preview")
+_set_sample_time = _setter(Sample, "sample_time")
+_set_sample_name = _setter(Sample, "sample_name")
+_set_sample_dir = _setter(Sample, "sample_dir")
+_set_sample_size = _setter(Sample, "sample_size")
+_set_sample_annotated_by = _setter(Sample, "annotated_by")
+_set_sample_extra = _setter(Sample, "extra")
+_set_sample_wire_keys = _setter(Sample, "wire_keys")
+_set_sample_wire_nulls = _setter(Sample, "wire_nulls")
+
+
+def _fast_value(value: Any) -> Any:
+    """`_freeze(value)` for the usual JSON values, with flat arrays of plain values copied in one go."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list and _PLAIN.issuperset(map(type, value)):
+        return tuple(value)
+    return _freeze(value)
+
+
+def _fast_object(value: dict[str, Any]) -> FrozenDict:
+    """`_freeze_object(value)` for a decoded JSON object (string keys, from `json.loads`)."""
+    if not _STR_ONLY.issuperset(map(type, value)):
+        _slow()
+    if _PLAIN.issuperset(map(type, value.values())):
+        return FrozenDict(value)
+    return FrozenDict({key: _fast_value(item) for key, item in value.items()})
+
+
+def _fast_extra(data: dict[str, Any], typed: frozenset[str]) -> FrozenDict:
+    """The keys of `data` without a typed field, frozen, in order (None-free: `_Invalid` for a non-string key)."""
+    extra = {}
+    for key, value in data.items():
+        if key not in typed:
+            if type(key) is not str:
+                _slow()
+            extra[key] = _fast_value(value)
+    return FrozenDict(extra)
+
+
+def _fast_property(value: Any) -> FrozenDict:
+    """A label's `property` as `_label_property` gives it."""
+    if type(value) is not dict:
+        _slow()
+    shape = value.get(_SHAPE)
+    if shape is None or shape not in _FORMS:
+        if shape is not None and type(shape) is not str:
+            _slow()
+        return _fast_object(value)
+    if value.get(_FEATURE) is None:
+        _slow()
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            _slow()
+        out[key] = _feature(shape, item) if key == _FEATURE else _fast_value(item)
+    return FrozenDict(out)
+
+
+def _fast_label(data: Any) -> SampleLabel:
+    """The `SampleLabel` the slow walk would build from `data`."""
+    if type(data) is not dict:
+        _slow()
+    name, kind, label_id, score, annotated_by = values = tuple(map(data.get, _LABEL_PLAIN_KEYS))
+    if tuple(map(type, values)) not in _LABEL_PLAIN_TYPES or (type(score) is float and score - score != 0.0):
+        _slow()
+    raw_property = data.get("property")
+    nulls: frozenset[str] = _NO_NULLS
+    if raw_property is None:
+        label_property = _EMPTY_OBJECT
+        if "property" in data:
+            nulls = _NULL_PROPERTY
+    else:
+        label_property = _fast_property(raw_property)
+    extra = _EMPTY_OBJECT if data.keys() <= _LABEL_KEYS else _fast_extra(data, _LABEL_KEYS)
+    label = _new(SampleLabel)
+    _set_label_name(label, name)
+    _set_label_type(label, kind)
+    _set_label_id(label, label_id)
+    _set_label_score(label, score)
+    _set_label_annotated_by(label, annotated_by)
+    _set_label_property(label, label_property)
+    _set_label_extra(label, extra)
+    _set_label_wire_keys(label, tuple(data))
+    _set_label_wire_nulls(label, nulls)
+    return label
+
+
+def _fast_labels(value: Any) -> tuple[SampleLabel, ...]:
+    if type(value) is not list:
+        _slow()
+    return tuple(map(_fast_label, value))
+
+
+def _fast_metadata(value: Any) -> FrozenDict | None:
+    """The sample's `metadata` as `_metadata` gives it (the size check is cheap: it runs as is)."""
+    if type(value) is not dict:
+        _slow()
+    return _size_checked(_fast_object(value))
+
+
+def _fast_sample(data: Any) -> Sample:
+    """The `Sample` the slow walk would build from `data`, or `_Invalid` (without a message) to leave it to that
+    walk."""
+    if type(data) is not dict:
+        _slow()
+    values = tuple(map(data.get, _SAMPLE_PLAIN_KEYS))
+    if tuple(map(type, values)) not in _SAMPLE_PLAIN_TYPES:
+        _slow()
+    nulls: list[str] = []
+    raw_labels = data.get("labels")
+    if raw_labels is None:
+        labels: tuple[SampleLabel, ...] = _EMPTY_ARRAY
+        if "labels" in data:
+            nulls.append("labels")
+    else:
+        labels = _fast_labels(raw_labels)
+    raw_metadata = data.get("metadata")
+    if raw_metadata is None:
+        metadata = _EMPTY_OBJECT
+        if "metadata" in data:
+            nulls.append("metadata")
+    else:
+        metadata = _fast_metadata(raw_metadata)
+    extra = _EMPTY_OBJECT if data.keys() <= _SAMPLE_KEYS else _fast_extra(data, _SAMPLE_KEYS)
+    return _new_sample(values, labels, metadata, extra, tuple(data), frozenset(nulls) if nulls else _NO_NULLS)
+
+
+def _new_sample(
+    values: tuple[Any, ...],
+    labels: tuple[SampleLabel, ...],
+    metadata: FrozenDict,
+    extra: FrozenDict,
+    wire_keys: tuple[str, ...],
+    nulls: frozenset[str],
+) -> Sample:
+    """A `Sample` from checked values, its slots set directly: what its `__init__` does, without the converters
+    (every value is already of its final type) and without keyword arguments."""
+    sample_id, sample_type, sample_status, source, preview, sample_time, sample_name, sample_dir, size, by = values
+    sample = _new(Sample)
+    _set_sample_id(sample, sample_id)
+    _set_sample_type(sample, sample_type)
+    _set_sample_labels(sample, labels)
+    _set_sample_metadata(sample, metadata)
+    _set_sample_status(sample, sample_status)
+    _set_sample_source(sample, source)
+    _set_sample_preview(sample, preview)
+    _set_sample_time(sample, sample_time)
+    _set_sample_name(sample, sample_name)
+    _set_sample_dir(sample, sample_dir)
+    _set_sample_size(sample, size)
+    _set_sample_annotated_by(sample, by)
+    _set_sample_extra(sample, extra)
+    _set_sample_wire_keys(sample, wire_keys)
+    _set_sample_wire_nulls(sample, nulls)
+    return sample
 
 
 _DATASET_LABEL_CHECKS: dict[str, _Check] = {
