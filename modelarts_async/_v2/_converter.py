@@ -26,7 +26,6 @@ long as `json.loads` of it takes), with nothing to import. Change it to make it 
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -283,9 +282,9 @@ def _label_property(value: Any) -> FrozenDict:
     if type(value) is not dict and not isinstance(value, Mapping):
         raise _Invalid(f"expected an object, got {_got(value)}")
     shape = value.get(_SHAPE)
+    if shape is not None and not isinstance(shape, str):  # before the lookup: a list or object is unhashable
+        raise _Invalid(f"expected a string, got {_got(shape)}").below(_member(_SHAPE))
     if shape not in _FORMS:
-        if shape is not None and not isinstance(shape, str):
-            raise _Invalid(f"expected a string, got {_got(shape)}").below(_member(_SHAPE))
         return _freeze_object(value)
     if _FEATURE not in value:
         raise _Invalid(f"required for a {shape}, which needs {_FORMS[shape]}").below(_member(_FEATURE))
@@ -439,13 +438,14 @@ def _sample(data: Any, requested_sample_id: str | None = None) -> Sample:
     try:
         return _fast_sample(data)
     except _Invalid:
-        return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id, _SAMPLE_EMPTIES)
+        pass  # walked again outside this block, so that its errors do not carry the fast path's as context
+    return _structure_object(Sample, _SAMPLE_CHECKS, data, "sample_id", requested_sample_id, _SAMPLE_EMPTIES)
 
 
 # The fast path for samples and their labels, the bulk of every listing: the same checks as the tables above, done
-# with `type(x) is ...` on whole rows at once and no paths or messages. It builds the same models the slow walk
-# would, or says None (or raises `_Invalid`) for anything else: the slow walk then runs on that sample and either
-# accepts it or reports each problem with its path. A sample is never judged by the fast path alone.
+# inline with `type(x) is ...` and no paths or messages. It builds the model the slow walk would build, or raises
+# `_Invalid` (without a message) for anything it does not take: the slow walk then runs on that sample and either
+# accepts it or reports each problem with its path. So what is accepted, and every message, is the slow walk's.
 
 
 def _slow() -> NoReturn:
@@ -460,39 +460,13 @@ def _setter(model: type[Any], name: str) -> Callable[[Any, Any], None]:
 
 
 _new = object.__new__
-_NONE = type(None)
-#: The types the fast path copies as they are (floats need a finiteness check, containers a walk).
-_PLAIN = frozenset({str, int, bool, _NONE})
-_STR_ONLY = frozenset({str})
+#: Fills a `FrozenDict` being built, past its read-only `__setitem__`; the key is there already, so order is kept.
+_dict_set = dict.__setitem__
+#: The types the fast path keeps as they are (floats need a finiteness check, containers a walk).
+_PLAIN = frozenset({str, int, bool, type(None)})
 _NO_NULLS: frozenset[str] = frozenset()
 _NULL_PROPERTY = frozenset({"property"})
-
-
-def _signatures(*allowed: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
-    """Every row of value types one of whose types per column is allowed: checked as one tuple lookup."""
-    return frozenset(itertools.product(*allowed))
-
-
-_STR, _OPT_STR, _OPT_INT = (str,), (str, _NONE), (int, _NONE)
-
-_SAMPLE_PLAIN_KEYS = (
-    "sample_id",
-    "sample_type",
-    "sample_status",
-    "source",
-    "preview",
-    "sample_time",
-    "sample_name",
-    "sample_dir",
-    "sample_size",
-    "annotated_by",
-)
-_SAMPLE_PLAIN_TYPES = _signatures(
-    _STR, _OPT_INT, _OPT_STR, _OPT_STR, _OPT_STR, _OPT_INT, _OPT_STR, _OPT_STR, _OPT_INT, _OPT_STR
-)
 _SAMPLE_KEYS = frozenset(_SAMPLE_CHECKS)
-_LABEL_PLAIN_KEYS = ("name", "type", "id", "score", "annotated_by")
-_LABEL_PLAIN_TYPES = _signatures(_OPT_STR, _OPT_INT, _OPT_STR, (int, float, _NONE), _OPT_STR)
 _LABEL_KEYS = frozenset(_SAMPLE_LABEL_CHECKS)
 
 _set_label_name = _setter(SampleLabel, "name")
@@ -522,9 +496,9 @@ _set_sample_wire_nulls = _setter(Sample, "wire_nulls")
 
 
 def _fast_value(value: Any) -> Any:
-    """`_freeze(value)` for the usual JSON values, with flat arrays of plain values copied in one go."""
+    """`_freeze(value)`, with strings, integers and flat arrays of them copied without a walk."""
     kind = type(value)
-    if kind in _PLAIN:
+    if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is list and _PLAIN.issuperset(map(type, value)):
         return tuple(value)
@@ -532,16 +506,19 @@ def _fast_value(value: Any) -> Any:
 
 
 def _fast_object(value: dict[str, Any]) -> FrozenDict:
-    """`_freeze_object(value)` for a decoded JSON object (string keys, from `json.loads`)."""
-    if not _STR_ONLY.issuperset(map(type, value)):
-        _slow()
-    if _PLAIN.issuperset(map(type, value.values())):
-        return FrozenDict(value)
-    return FrozenDict({key: _fast_value(item) for key, item in value.items()})
+    """`_freeze_object(value)` for a dict: copied whole, then its arrays and objects replaced by frozen ones."""
+    out = FrozenDict(value)
+    for key, item in value.items():
+        if type(key) is not str:
+            _slow()
+        kind = type(item)
+        if not (kind is str or kind is int or kind is bool or item is None):
+            _dict_set(out, key, _fast_value(item))
+    return out
 
 
 def _fast_extra(data: dict[str, Any], typed: frozenset[str]) -> FrozenDict:
-    """The keys of `data` without a typed field, frozen, in order (None-free: `_Invalid` for a non-string key)."""
+    """The keys of `data` without a typed field, frozen, in order."""
     extra = {}
     for key, value in data.items():
         if key not in typed:
@@ -551,41 +528,81 @@ def _fast_extra(data: dict[str, Any], typed: frozenset[str]) -> FrozenDict:
     return FrozenDict(extra)
 
 
+def _fast_points(shape: str, feature: Any) -> Any:
+    """`_feature(shape, feature)`; integer `[[x, y], ...]` lists of the right length are copied in one loop."""
+    counts = _POINT_COUNTS.get(shape)
+    if counts is None or type(feature) is not list:
+        return _feature(shape, feature)
+    fewest, most = counts
+    if len(feature) < fewest or (most is not None and len(feature) > most):
+        return _feature(shape, feature)
+    if len(feature) == 2:  # a bndbox, line or dashed line: two points, without a list in between
+        first, second = feature
+        if type(first) is list and type(second) is list and len(first) == 2 and len(second) == 2:
+            x1, y1 = first
+            x2, y2 = second
+            if type(x1) is int and type(y1) is int and type(x2) is int and type(y2) is int:
+                return (x1, y1), (x2, y2)
+    points = []
+    for point in feature:
+        if type(point) is list and len(point) == 2:
+            x, y = point
+            if type(x) is int and type(y) is int:
+                points.append((x, y))
+                continue
+        return _feature(shape, feature)
+    return tuple(points)
+
+
 def _fast_property(value: Any) -> FrozenDict:
     """A label's `property` as `_label_property` gives it."""
     if type(value) is not dict:
         _slow()
     shape = value.get(_SHAPE)
-    if shape is None or shape not in _FORMS:
+    if type(shape) is not str or shape not in _FORMS:
         if shape is not None and type(shape) is not str:
             _slow()
         return _fast_object(value)
-    if value.get(_FEATURE) is None:
+    if _FEATURE not in value:
         _slow()
-    out = {}
+    out = FrozenDict(value)
+    _dict_set(out, _FEATURE, _fast_points(shape, value[_FEATURE]))
+    if len(value) == 2:  # the shape and the feature alone, as most labels are
+        return out
     for key, item in value.items():
+        if key == _FEATURE:
+            continue
         if type(key) is not str:
             _slow()
-        out[key] = _feature(shape, item) if key == _FEATURE else _fast_value(item)
-    return FrozenDict(out)
+        else:
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None):
+                _dict_set(out, key, _fast_value(item))
+    return out
 
 
 def _fast_label(data: Any) -> SampleLabel:
     """The `SampleLabel` the slow walk would build from `data`."""
     if type(data) is not dict:
         _slow()
-    name, kind, label_id, score, annotated_by = values = tuple(map(data.get, _LABEL_PLAIN_KEYS))
-    if tuple(map(type, values)) not in _LABEL_PLAIN_TYPES or (type(score) is float and score - score != 0.0):
+    get = data.get
+    name, kind, label_id, score, annotated_by = get("name"), get("type"), get("id"), get("score"), get("annotated_by")
+    if not (
+        (name is None or type(name) is str)
+        and (kind is None or type(kind) is int)
+        and (label_id is None or type(label_id) is str)
+        and (score is None or type(score) is int or (type(score) is float and score - score == 0.0))
+        and (annotated_by is None or type(annotated_by) is str)
+    ):
         _slow()
-    raw_property = data.get("property")
-    nulls: frozenset[str] = _NO_NULLS
-    if raw_property is None:
+    raw_property = get("property")
+    nulls = _NO_NULLS
+    if raw_property is not None:
+        label_property = _fast_property(raw_property)
+    else:
         label_property = _EMPTY_OBJECT
         if "property" in data:
             nulls = _NULL_PROPERTY
-    else:
-        label_property = _fast_property(raw_property)
-    extra = _EMPTY_OBJECT if data.keys() <= _LABEL_KEYS else _fast_extra(data, _LABEL_KEYS)
     label = _new(SampleLabel)
     _set_label_name(label, name)
     _set_label_type(label, kind)
@@ -593,79 +610,73 @@ def _fast_label(data: Any) -> SampleLabel:
     _set_label_score(label, score)
     _set_label_annotated_by(label, annotated_by)
     _set_label_property(label, label_property)
-    _set_label_extra(label, extra)
+    _set_label_extra(label, _EMPTY_OBJECT if data.keys() <= _LABEL_KEYS else _fast_extra(data, _LABEL_KEYS))
     _set_label_wire_keys(label, tuple(data))
     _set_label_wire_nulls(label, nulls)
     return label
 
 
-def _fast_labels(value: Any) -> tuple[SampleLabel, ...]:
-    if type(value) is not list:
-        _slow()
-    return tuple(map(_fast_label, value))
-
-
-def _fast_metadata(value: Any) -> FrozenDict | None:
-    """The sample's `metadata` as `_metadata` gives it (the size check is cheap: it runs as is)."""
-    if type(value) is not dict:
-        _slow()
-    return _size_checked(_fast_object(value))
-
-
 def _fast_sample(data: Any) -> Sample:
-    """The `Sample` the slow walk would build from `data`, or `_Invalid` (without a message) to leave it to that
-    walk."""
+    """The `Sample` the slow walk would build from `data`."""
     if type(data) is not dict:
         _slow()
-    values = tuple(map(data.get, _SAMPLE_PLAIN_KEYS))
-    if tuple(map(type, values)) not in _SAMPLE_PLAIN_TYPES:
+    get = data.get
+    sample_id, sample_type, status, sample_time = (
+        get("sample_id"),
+        get("sample_type"),
+        get("sample_status"),
+        get("sample_time"),
+    )
+    name, folder, size, annotated_by = get("sample_name"), get("sample_dir"), get("sample_size"), get("annotated_by")
+    source, preview = get("source"), get("preview")
+    if not (
+        type(sample_id) is str
+        and (sample_type is None or type(sample_type) is int)
+        and (status is None or type(status) is str)
+        and (sample_time is None or type(sample_time) is int)
+        and (name is None or type(name) is str)
+        and (folder is None or type(folder) is str)
+        and (size is None or type(size) is int)
+        and (annotated_by is None or type(annotated_by) is str)
+        and (source is None or type(source) is str)
+        and (preview is None or type(preview) is str)
+    ):
         _slow()
-    nulls: list[str] = []
-    raw_labels = data.get("labels")
-    if raw_labels is None:
-        labels: tuple[SampleLabel, ...] = _EMPTY_ARRAY
+    nulls = []
+    raw_labels = get("labels")
+    if type(raw_labels) is list:
+        labels = tuple([_fast_label(label) for label in raw_labels])
+    elif raw_labels is None:
+        labels = _EMPTY_ARRAY
         if "labels" in data:
             nulls.append("labels")
     else:
-        labels = _fast_labels(raw_labels)
-    raw_metadata = data.get("metadata")
-    if raw_metadata is None:
+        _slow()
+    raw_metadata = get("metadata")
+    if type(raw_metadata) is dict:
+        metadata = _size_checked(_fast_object(raw_metadata))
+    elif raw_metadata is None:
         metadata = _EMPTY_OBJECT
         if "metadata" in data:
             nulls.append("metadata")
     else:
-        metadata = _fast_metadata(raw_metadata)
-    extra = _EMPTY_OBJECT if data.keys() <= _SAMPLE_KEYS else _fast_extra(data, _SAMPLE_KEYS)
-    return _new_sample(values, labels, metadata, extra, tuple(data), frozenset(nulls) if nulls else _NO_NULLS)
-
-
-def _new_sample(
-    values: tuple[Any, ...],
-    labels: tuple[SampleLabel, ...],
-    metadata: FrozenDict,
-    extra: FrozenDict,
-    wire_keys: tuple[str, ...],
-    nulls: frozenset[str],
-) -> Sample:
-    """A `Sample` from checked values, its slots set directly: what its `__init__` does, without the converters
-    (every value is already of its final type) and without keyword arguments."""
-    sample_id, sample_type, sample_status, source, preview, sample_time, sample_name, sample_dir, size, by = values
+        _slow()
     sample = _new(Sample)
     _set_sample_id(sample, sample_id)
     _set_sample_type(sample, sample_type)
     _set_sample_labels(sample, labels)
     _set_sample_metadata(sample, metadata)
-    _set_sample_status(sample, sample_status)
+    _set_sample_status(sample, status)
     _set_sample_source(sample, source)
     _set_sample_preview(sample, preview)
     _set_sample_time(sample, sample_time)
-    _set_sample_name(sample, sample_name)
-    _set_sample_dir(sample, sample_dir)
+    _set_sample_name(sample, name)
+    _set_sample_dir(sample, folder)
     _set_sample_size(sample, size)
-    _set_sample_annotated_by(sample, by)
-    _set_sample_extra(sample, extra)
-    _set_sample_wire_keys(sample, wire_keys)
-    _set_sample_wire_nulls(sample, nulls)
+    _set_sample_annotated_by(sample, annotated_by)
+    _set_sample_extra(sample, _EMPTY_OBJECT if data.keys() <= _SAMPLE_KEYS else _fast_extra(data, _SAMPLE_KEYS))
+    _set_sample_wire_keys(sample, tuple(data))
+    _set_sample_wire_nulls(sample, frozenset(nulls) if nulls else _NO_NULLS)
     return sample
 
 
