@@ -467,6 +467,11 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 _NO_NULLS: frozenset[str] = frozenset()
 _NULL_PROPERTY = frozenset({"property"})
 _SAMPLE_KEYS = frozenset(_SAMPLE_CHECKS)
+#: Key orders of samples, and of labels, seen to hold typed keys alone (so: no `extra`); see `_fast_extra`. Bounded,
+#: and a memo only: what is in them does not change any result.
+_SAMPLE_KEY_ORDERS: set[tuple[str, ...]] = set()
+_LABEL_KEY_ORDERS: set[tuple[str, ...]] = set()
+_MAX_KEY_ORDERS = 1024
 _LABEL_KEYS = frozenset(_SAMPLE_LABEL_CHECKS)
 
 _set_label_name = _setter(SampleLabel, "name")
@@ -517,8 +522,20 @@ def _fast_object(value: dict[str, Any]) -> FrozenDict:
     return out
 
 
-def _fast_extra(data: dict[str, Any], typed: frozenset[str]) -> FrozenDict:
-    """The keys of `data` without a typed field, frozen, in order."""
+def _fast_extra(
+    data: dict[str, Any], wire_keys: tuple[str, ...], typed: frozenset[str], typed_orders: set[tuple[str, ...]]
+) -> FrozenDict:
+    """The keys of `data` (in order: `wire_keys`) without a typed field, frozen, in order.
+
+    A page repeats a few key orders: those found to hold `typed` keys alone are remembered in `typed_orders` (a set
+    lookup is half the cost of a subset check), up to `_MAX_KEY_ORDERS` of them.
+    """
+    if wire_keys in typed_orders:
+        return _EMPTY_OBJECT
+    if data.keys() <= typed:
+        if len(typed_orders) < _MAX_KEY_ORDERS:
+            typed_orders.add(wire_keys)
+        return _EMPTY_OBJECT
     extra = {}
     for key, value in data.items():
         if key not in typed:
@@ -610,8 +627,9 @@ def _fast_label(data: Any) -> SampleLabel:
     _set_label_score(label, score)
     _set_label_annotated_by(label, annotated_by)
     _set_label_property(label, label_property)
-    _set_label_extra(label, _EMPTY_OBJECT if data.keys() <= _LABEL_KEYS else _fast_extra(data, _LABEL_KEYS))
-    _set_label_wire_keys(label, tuple(data))
+    wire_keys = tuple(data)
+    _set_label_extra(label, _fast_extra(data, wire_keys, _LABEL_KEYS, _LABEL_KEY_ORDERS))
+    _set_label_wire_keys(label, wire_keys)
     _set_label_wire_nulls(label, nulls)
     return label
 
@@ -674,8 +692,9 @@ def _fast_sample(data: Any) -> Sample:
     _set_sample_dir(sample, folder)
     _set_sample_size(sample, size)
     _set_sample_annotated_by(sample, annotated_by)
-    _set_sample_extra(sample, _EMPTY_OBJECT if data.keys() <= _SAMPLE_KEYS else _fast_extra(data, _SAMPLE_KEYS))
-    _set_sample_wire_keys(sample, tuple(data))
+    wire_keys = tuple(data)
+    _set_sample_extra(sample, _fast_extra(data, wire_keys, _SAMPLE_KEYS, _SAMPLE_KEY_ORDERS))
+    _set_sample_wire_keys(sample, wire_keys)
     _set_sample_wire_nulls(sample, frozenset(nulls) if nulls else _NO_NULLS)
     return sample
 

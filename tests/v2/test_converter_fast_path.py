@@ -81,3 +81,11 @@ def test_bad_samples_get_a_typed_error_naming_the_path_and_the_offset(wire: dict
     assert "at offset 300" in message
     assert "sample 's1'" in message
     assert f"@ {path}" in message
+
+
+def test_a_label_with_the_keys_of_a_sample_keeps_them_as_its_own_extra() -> None:
+    structure_sample(sample(), requested_sample_id=None)  # a sample with these keys, in this order, read first
+    wire = sample({"sample_id": "not a label field", "labels": [], "metadata": {}})
+    read = structure_sample(wire, requested_sample_id=None)
+    assert read.labels[0].extra == {"sample_id": "not a label field", "labels": (), "metadata": {}}
+    assert unstructure_sample(read) == wire
