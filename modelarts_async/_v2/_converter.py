@@ -594,14 +594,11 @@ def _fast_property(value: Any) -> FrozenDict:
     if len(value) == 2:  # the shape and the feature alone, as most labels are
         return out
     for key, item in value.items():
-        if key == _FEATURE:
-            continue
         if type(key) is not str:
             _slow()
-        else:
-            kind = type(item)
-            if not (kind is str or kind is int or kind is bool or item is None):
-                _dict_set(out, key, _fast_value(item))
+        kind = type(item)
+        if key != _FEATURE and not (kind is str or kind is int or kind is bool or item is None):
+            _dict_set(out, key, _fast_value(item))
     return out
 
 
