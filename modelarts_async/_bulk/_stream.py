@@ -94,11 +94,12 @@ class ResultStream(BackgroundIterator, Generic[R]):
         return self._run.stats()
 
     async def __anext__(self) -> R:
+        self._check_loop()
         if self._closed:
             raise StopAsyncIteration
         run = self._run
         if self._task is None:
-            self._task = run.start()
+            self._start(run.start())
         while True:
             if run.fatal is not None:
                 await self._join()

@@ -21,7 +21,8 @@ Round 3 (issue 17):
                                             calls and by every CLI output (file, sidecar, stdout, stderr)
     3-6   test_listings_end.py              repeated/clamped pages, inflated or absurd counts, labels that ignore
                                             offset, the read-both-ways lane: each listing ends within its bound
-    7, 8  test_listing_lifecycle.py         aclose() from another task; a listing continued in another loop
+    7, 8  test_listing_lifecycle.py         aclose() from another task; a listing (or a bulk stream) continued in
+                                            another event loop
     (property)  tests/v2/test_listing_adversary.py   hypothesis: termination, each id at most once, stable exactly once
     9, 11, 13   tests/cli/test_output_owner.py, test_output.py, test_output_full.py (the CLI's files: not per sender)
     10    tests/cli/test_messages.py, tests/bulk/test_stop_after_not_found.py

@@ -10,7 +10,7 @@ from support.bulk import wait_until
 from support.v2 import PageLog
 
 from hostile.senders import make_client
-from modelarts_async import ClientStateError, Sample, SampleListing
+from modelarts_async import ClientStateError, Sample, SampleListing, SampleResultStream
 from modelarts_async.testing import FAKE_PROJECT_ID, FakeModelArts, RecordedRequest
 
 DATASET = "WxCREuCkBSAlQr9xrde"
@@ -105,3 +105,27 @@ def test_aclose_in_another_loop_cancels_the_listing_in_its_own(sender: str) -> N
         first.close()
     with pytest.raises(StopAsyncIteration):
         asyncio.run(anext(listing))
+
+
+def test_a_bulk_stream_continued_in_another_event_loop_raises_client_state_error(sender: str) -> None:
+    fake = FakeModelArts(project_id=FAKE_PROJECT_ID)
+    fake.add_generated_dataset(DATASET, 50, seed=4)
+    ids = fake.datasets[DATASET].sample_ids
+
+    async def start() -> SampleResultStream:
+        async with fake.serve() as url, make_client(sender, url, project_id=FAKE_PROJECT_ID) as client:
+            stream = client.iter_samples(ids, dataset_id=DATASET, concurrency=2)
+            await anext(stream)
+            # nothing left on the wire of this loop: the stream waits for its reader, or is done
+            assert await wait_until(lambda: stream.stats.in_flight == 0)
+            return stream
+
+    async def go_on(stream: SampleResultStream) -> None:
+        async with stream:
+            await anext(stream)
+
+    stream = asyncio.run(start())
+    with pytest.raises(ClientStateError, match="another event loop"):
+        asyncio.run(go_on(stream))
+    with pytest.raises(StopAsyncIteration):  # closed by the `async with` in the second loop, quietly
+        asyncio.run(anext(stream))
