@@ -628,10 +628,14 @@ class ModelArtsClient:
         fetchers = Fetchers(one=downloader.download, result=downloader.result)
         stream_class: type[ImageDownloadStream] = images.ImageDownloadStream
         stream = stream_results(
-            samples, fetchers, options, on_start=pipeline.lifecycle.check_usable, stream_class=stream_class
+            samples,
+            fetchers,
+            options,
+            on_start=pipeline.lifecycle.check_usable,
+            on_end=downloader.aclose,  # the image pool closes with the run, however the run ends
+            stream_class=stream_class,
         )
         assert isinstance(stream, stream_class)
-        stream._closer = downloader.aclose
         return stream
 
 

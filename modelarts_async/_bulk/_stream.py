@@ -64,12 +64,14 @@ def stream_results(
     options: BulkOptions,
     *,
     on_start: Callable[[], None],
+    on_end: Callable[[], Awaitable[None]] | None = None,
     stream_class: type[ResultStream[R]] | None = None,
 ) -> ResultStream[R]:
-    """A stream of one result per key, started on first use; `on_start` may refuse (e.g. a closed client)."""
+    """A stream of one result per key, started on first use; `on_start` may refuse (e.g. a closed client), and
+    `on_end` releases what the fetchers hold once the run ends, however it ends (cancelled at GC too)."""
     if options.batch_size is not None and fetchers.batch is None:
         raise InvalidArgumentError("batch_size is not supported by this call: it has no batch endpoint")
-    run = _Run(_source(keys), fetchers, options, on_start)
+    run = _Run(_source(keys), fetchers, options, on_start, on_end)
     return (stream_class or ResultStream)(run)
 
 
@@ -132,6 +134,7 @@ class _Run(Generic[V, R]):
         fetchers: Fetchers[V, R],
         options: BulkOptions,
         on_start: Callable[[], None],
+        on_end: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         is_async = hasattr(source, "__anext__")
         self._async_source: AsyncIterator[Any] | None = source if is_async else None  # type: ignore[assignment]
@@ -139,6 +142,7 @@ class _Run(Generic[V, R]):
         self._fetchers = fetchers
         self._options = options
         self._on_start = on_start
+        self._on_end = on_end
         self._window = options.window_size()
         self._ordered = options.ordered
         self._fail_fast = options.fail_fast
@@ -182,7 +186,11 @@ class _Run(Generic[V, R]):
             self.finished = True
             self._ended_at = time.monotonic()
             self._wake_consumer()
-            await self._close_source()
+            try:
+                await self._close_source()
+            finally:
+                if self._on_end is not None:
+                    await self._on_end()
 
     async def _close_source(self) -> None:
         # An async generator we stopped reading early would otherwise be finalised later, in a task of its own.

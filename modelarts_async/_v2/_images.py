@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from attrs import frozen
@@ -48,24 +47,3 @@ class ImageDownloadStream(ResultStream[ImageDownload]):
                 async for download in downloads:
                     print(download.path if download.ok else download.error)
     """
-
-    #: Closes the image connection pool; set by `download_images`.
-    _closer: Callable[[], Awaitable[None]] | None = None
-
-    async def _join(self) -> None:
-        try:
-            await super()._join()
-        finally:
-            await self._close_connections()
-
-    async def aclose(self) -> None:
-        """Stop: cancel the downloads in flight, wait for them, and close the image connections."""
-        try:
-            await super().aclose()
-        finally:
-            await self._close_connections()
-
-    async def _close_connections(self) -> None:
-        closer, self._closer = self._closer, None
-        if closer is not None:
-            await closer()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -385,3 +386,17 @@ async def test_an_in_process_fake_gives_unreachable_urls_until_it_is_served(
     assert online.ok
     assert online.path is not None
     assert imagesize.get(io.BytesIO(read(online.path))) == SIZES[IDS.index(online.sample.sample_id)]
+
+
+async def test_a_stream_dropped_without_aclose_still_closes_its_image_connections(served: str, tmp_path: Path) -> None:
+    async with ModelArtsClient(served, project_id=FAKE_PROJECT_ID) as client:
+        samples = await listed(client)
+        downloads = client.download_images(samples, tmp_path, dataset_id=DATASET, concurrency=2)
+        await anext(downloads)
+        task = downloads._task
+        assert task is not None
+        del downloads  # no aclose(), no `async with`: garbage collection cancels the run
+        gc.collect()
+        await asyncio.wait({task}, timeout=5)
+    assert task.done()
+    gc.collect()  # an unclosed aiohttp session or connector would warn here, and warnings are errors in this suite
