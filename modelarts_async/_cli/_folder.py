@@ -180,10 +180,9 @@ def _image_dirs(settings: FolderSettings) -> Iterator[tuple[str | None, str]]:
 
 
 def _split_of(sample: Sample, settings: FolderSettings) -> str | None:
+    """The split whose folder the image goes to: YOLO's, by the very rule the format step uses; None otherwise."""
     if settings.fmt != "yolo":
         return None
-    if len(settings.splits) == 1:
-        return next(iter(settings.splits))
     return assign_split(sample.sample_id, settings.splits, seed=settings.seed)
 
 
