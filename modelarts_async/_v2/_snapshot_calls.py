@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from .._paths import dataset_stats_path, version_path, versions_path
 from .._pipeline import Pipeline, Reply
-from ._calls import QueryValue, _call, _counted, _optional_str, query_string
+from ._calls import QueryValue, _call, _optional_str, query_string
 from ._listing import Listing
 from ._offsets import OffsetMode, check_offset_mode
 from ._pager import check_pages_in_flight
@@ -79,10 +79,10 @@ def list_versions(
         target = path + query_string({"offset": offset, "limit": limit})
 
         def structure(reply: Reply) -> tuple[int | None, list[DatasetVersion]]:
-            page = structure_version_page(
+            # Its count is checked inside (`_count`: an integer from 0 to 2**53 - 1), like the stats' counts.
+            return structure_version_page(
                 reply.data, status_code=reply.status_code, request_id=reply.request_id, offset=offset
             )
-            return _counted(page, reply, "total_number", "version page", offset)
 
         return await _call(pipeline, target, structure, project_id, dataset_id)
 
