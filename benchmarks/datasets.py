@@ -27,12 +27,13 @@ import json
 import os
 import platform
 import resource
-import signal
 import statistics
 import subprocess
 import sys
 import time
 from typing import Any
+
+from fake_server import FakeServer
 
 DATASET = "DemoDataset00000001"  # modelarts_async.testing.DEMO_DATASET_ID, without importing it in the harness
 PROJECT = "bench-project"
@@ -52,28 +53,9 @@ FETCH_ROWS = {
 # --- the upstream: the bundled fake, in its own process ------------------------------------------------------------
 
 
-class Server:
-    """`python -m modelarts_async.testing serve` on a free port; `close()` stops it (SIGINT, then SIGTERM)."""
-
-    def __init__(self, samples: int, latency: float) -> None:
-        command = [sys.executable, "-m", "modelarts_async.testing", "serve", "--port", "0"]
-        command += ["--images", str(samples), "--latency", str(latency)]
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("http://"):
-            self.close()
-            raise RuntimeError(f"the fake server did not start: {line!r}")
-        self.url = line
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                self.proc.wait(timeout=10)
+def start_fake(samples: int, latency: float) -> FakeServer:
+    """The fake serving `samples` samples of its demo dataset, each answer after `latency` seconds."""
+    return FakeServer("--images", str(samples), "--latency", str(latency))
 
 
 # --- one cell, in a subprocess ------------------------------------------------------------------------------------
@@ -256,7 +238,7 @@ def main() -> None:
         json.dump(generated_sample_ids(args.ids), file)
         ids_file = file.name
 
-    def fetch_rows(server: Server, latency: float) -> None:
+    def fetch_rows(server: FakeServer, latency: float) -> None:
         for rep in range(args.reps):
             for row in FETCH_ROWS:
                 _log(f"[{rep + 1}/{args.reps}] {FETCH_ROWS[row]} at {latency * 1000:g} ms")
@@ -265,7 +247,7 @@ def main() -> None:
 
     try:
         _log(f"starting the fake with {args.samples:,} samples at {args.latency * 1000:g} ms ...")
-        server = Server(args.samples, args.latency)
+        server = start_fake(args.samples, args.latency)
         try:
             for rep in range(args.reps):
                 for row in LIST_ROWS:
@@ -276,7 +258,7 @@ def main() -> None:
         finally:
             server.close()
         _log(f"starting the fake with {args.ids:,} samples at 0 ms ...")
-        server = Server(args.ids, 0.0)
+        server = start_fake(args.ids, 0.0)
         try:
             fetch_rows(server, 0.0)
         finally:

@@ -26,7 +26,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,33 +33,17 @@ import tempfile
 import time
 from typing import Any
 
+from fake_server import FakeServer
+
 DATASET = "DemoDataset00000001"  # modelarts_async.testing.DEMO_DATASET_ID, without importing it in the harness
 PROJECT = "bench-project"
 ROWS = {"ours": "download_images", "raw": "raw aiohttp, same URLs"}
 
 
-class Server:
-    """`python -m modelarts_async.testing serve` on a free port; `close()` stops it."""
-
-    def __init__(self, images: int, latency: float, padding: int) -> None:
-        command = [sys.executable, "-m", "modelarts_async.testing", "serve", "--port", "0", "--images", str(images)]
-        command += ["--latency", str(latency), "--image-padding", str(padding), "--image-url-ttl", "86400"]
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("http://"):
-            self.close()
-            raise RuntimeError(f"the fake server did not start: {line!r}")
-        self.url = line
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                self.proc.wait(timeout=10)
+def start_fake(images: int, latency: float, padding: int) -> FakeServer:
+    """The fake serving `images` samples whose images are padded by `padding` bytes, URLs valid for a day."""
+    options = ["--images", str(images), "--latency", str(latency), "--image-padding", str(padding)]
+    return FakeServer(*options, "--image-url-ttl", "86400")
 
 
 # --- one cell, in a subprocess ------------------------------------------------------------------------------------
@@ -204,7 +187,7 @@ def main() -> None:
     runs: dict[str, list[dict[str, Any]]] = {row: [] for row in ROWS}
     streaming: dict[int, dict[str, Any]] = {}
     _log(f"starting the fake with {args.images:,} samples at {args.latency * 1000:g} ms ...")
-    server = Server(args.images, args.latency, padding)
+    server = start_fake(args.images, args.latency, padding)
     try:
         for rep in range(args.reps):
             order = list(ROWS) if rep % 2 == 0 else list(reversed(ROWS))

@@ -34,9 +34,7 @@ import json
 import logging
 import platform
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +44,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from fake_server import FakeServer
 
 from modelarts_async import ClientConfig, ModelArtsClient, SyncModelArtsClient
 from modelarts_async.testing import DEMO_DATASET_ID, FakeModelArts, generated_sample_ids
@@ -54,28 +53,9 @@ PROJECT = "bench-project"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-class Server:
-    """`python -m modelarts_async.testing serve` on a free port; `close()` stops it."""
-
-    def __init__(self, samples: int, latency: float) -> None:
-        command = [sys.executable, "-m", "modelarts_async.testing", "serve", "--port", "0"]
-        command += ["--images", str(samples), "--latency", str(latency)]
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("http://"):
-            self.close()
-            raise RuntimeError(f"the fake server did not start: {line!r}")
-        self.url = line
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                self.proc.wait(timeout=10)
+def start_fake(samples: int, latency: float) -> FakeServer:
+    """The fake serving `samples` samples of its demo dataset, each answer after `latency` seconds."""
+    return FakeServer("--images", str(samples), "--latency", str(latency))
 
 
 def summary(values: list[float], digits: int = 1) -> str:
@@ -159,7 +139,7 @@ class Rows:
 
 
 def measure_calls(args: argparse.Namespace) -> None:
-    server = Server(args.stream_ids, 0.0)
+    server = start_fake(args.stream_ids, 0.0)
     ids = generated_sample_ids(args.stream_ids)
     rows = Rows(server.url, ids[0])
     call_rows = ("raw aiohttp", "raw httpx", "async client", "sync client")
@@ -279,7 +259,7 @@ def measure_dask(args: argparse.Namespace) -> None:
     from dask.distributed import Client, LocalCluster
 
     export_samples = readme_export()
-    server = Server(args.dask_ids, args.latency)
+    server = start_fake(args.dask_ids, args.latency)
     ids = generated_sample_ids(args.dask_ids)
     chunks = [ids[start : start + 100] for start in range(0, len(ids), 100)]
     config = ClientConfig(server.url, project_id=PROJECT)
