@@ -108,14 +108,18 @@ def check_folder(settings: FolderSettings, *, resume: bool) -> None:
 
 def reset_folder(settings: FolderSettings, *, overwrite: bool) -> None:
     """After the export: the format's own files go (they are rebuilt whole from samples.jsonl, so none of an earlier
-    run's is left to mislead), the images too under `--overwrite`, and the folder's settings are recorded."""
-    for name in (IMAGES_DIR,) * overwrite + DERIVED:
+    run's is left to mislead), the images too under `--overwrite`, and the folder's settings are recorded.
+
+    Only from a folder an earlier run made (it holds `folder.json`): `--out .` never deletes a `labels/` of yours."""
+    identity = os.path.join(settings.out_dir, FOLDER_FILE)
+    ours = os.path.exists(identity)
+    for name in ((IMAGES_DIR,) * overwrite + DERIVED) * ours:
         path = os.path.join(settings.out_dir, name)
         if os.path.isdir(path):
             shutil.rmtree(path)
         elif os.path.exists(path):
             os.remove(path)
-    _write_atomic(os.path.join(settings.out_dir, FOLDER_FILE), json.dumps(_folder_identity(settings)))
+    _write_atomic(identity, json.dumps(_folder_identity(settings)))
 
 
 def _folder_identity(settings: FolderSettings) -> dict[str, object]:

@@ -235,3 +235,12 @@ async def test_a_split_the_manifest_cannot_name_is_refused_before_anything_is_fe
     assert run.code == 1
     assert "a manifest has no usage for 'foo'" in run.stderr
     assert served.fake.request_count == 0
+
+
+async def test_a_folder_it_did_not_make_keeps_what_it_held(served: Served, tmp_path: Path) -> None:
+    mine = tmp_path / "labels" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("my own file")
+    run = await run_cli(*folder_export(served.url, tmp_path, "--format", "csv"))
+    assert run.code == 0, run.stderr
+    assert mine.read_text() == "my own file"
