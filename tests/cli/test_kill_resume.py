@@ -4,6 +4,7 @@ exactly once, every line whole JSON."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import signal
@@ -137,7 +138,8 @@ async def test_kills_at_random_moments_of_resumes_that_rewrite_never_duplicate_a
             try:
                 await asyncio.wait_for(proc.wait(), timeout=rng.uniform(0.2, 2.5))
             except TimeoutError:
-                proc.send_signal(signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # it may end by itself as the timeout fires
+                    proc.send_signal(signal.SIGKILL)
             await proc.communicate()
         fake.add_generated_job(JOB, "classification", retried, seed=4)
         final = await start_cli(args)
