@@ -21,10 +21,10 @@ from collections.abc import Iterator, Mapping
 from typing import IO, NamedTuple
 
 from .._client import ModelArtsClient
-from .._exceptions import ResponseValidationError
-from .._v2._converter import structure_sample, unstructure_dataset_label
+from .._v2._converter import unstructure_dataset_label
 from .._v2._models import Sample
 from ..formats import ConvertSummary, assign_split, convert_jsonl
+from ..formats._convert import exported_samples
 from ._errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ._lock import OutputLock
 from ._progress import Console
@@ -246,7 +246,7 @@ def count_samples(samples_file: str) -> Counts:
     """Samples in the export and labels per name, read a line at a time."""
     samples = 0
     labels: Counter[str] = Counter()
-    for sample in _samples_of(samples_file):
+    for sample in exported_samples(samples_file):
         samples += 1
         labels.update(label.name for label in sample.labels if label.name is not None)
     return Counts(samples, dict(labels))
@@ -322,22 +322,7 @@ def _report(settings: FolderSettings, summary: ConvertSummary, images: ImageCoun
 
 
 def _samples(out_dir: str) -> Iterator[Sample]:
-    return _samples_of(os.path.join(out_dir, SAMPLES_FILE))
-
-
-def _samples_of(samples_file: str) -> Iterator[Sample]:
-    """The samples of an export's JSON lines (its error lines and any line that is not a sample are left out)."""
-    with open(samples_file, "rb") as file:
-        for raw in file:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and "error" not in data and isinstance(data.get("sample_id"), str):
-                try:
-                    yield structure_sample(data, requested_sample_id=None)
-                except ResponseValidationError:
-                    continue  # the format step reports it as an error line
+    return exported_samples(os.path.join(out_dir, SAMPLES_FILE))
 
 
 def _write_atomic(path: str, text: str) -> None:

@@ -30,7 +30,7 @@ from ._split import assign_split, parse_splits
 from ._voc import VocWriter
 from ._yolo import YoloWriter
 
-__all__ = ["FORMATS", "ConvertSummary", "convert_jsonl", "read_label_names"]
+__all__ = ["FORMATS", "ConvertSummary", "convert_jsonl", "exported_samples", "read_label_names"]
 
 FormatName = Literal["coco", "yolo", "voc", "manifest", "csv"]
 FORMATS: tuple[FormatName, ...] = ("coco", "yolo", "voc", "manifest", "csv")
@@ -207,6 +207,12 @@ class _ExportFailure:
 
     def __init__(self, key: str, message: str) -> None:
         self.key, self.message = key, message
+
+
+def exported_samples(source: str) -> Iterator[Sample]:
+    """The samples of an export's JSON lines, a line at a time, read by the rules the conversion uses (v2 samples
+    and v1 image infos; error lines and lines that are no sample are left out)."""
+    return (item for _, item in _samples(source) if isinstance(item, Sample))
 
 
 def _samples(source: str) -> Iterator[tuple[int, Sample | _ExportFailure | str]]:
