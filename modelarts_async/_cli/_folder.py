@@ -26,6 +26,7 @@ from .._v2._models import Sample
 from ..formats import ConvertSummary, assign_split, convert_jsonl
 from ..formats._convert import exported_samples
 from ._errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ._jsonl_file import write_text_atomic
 from ._lock import OutputLock
 from ._progress import Console
 
@@ -119,7 +120,7 @@ def reset_folder(settings: FolderSettings, *, overwrite: bool) -> None:
             shutil.rmtree(path)
         elif os.path.exists(path):
             os.remove(path)
-    _write_atomic(identity, json.dumps(_folder_identity(settings)))
+    write_text_atomic(identity, json.dumps(_folder_identity(settings)))
 
 
 def _folder_identity(settings: FolderSettings) -> dict[str, object]:
@@ -157,7 +158,7 @@ async def fetch_extras(
 ) -> ImageCounts:
     """`labels.json` (the version's, with `--version-id`: its class ids) and, with `--images`, the images."""
     labels = await client.get_dataset_labels(dataset_id=dataset_id, version_id=version_id)
-    _write_atomic(
+    write_text_atomic(
         os.path.join(settings.out_dir, LABELS_FILE),
         json.dumps([unstructure_dataset_label(label) for label in labels], ensure_ascii=False, indent=1),
     )
@@ -323,13 +324,6 @@ def _report(settings: FolderSettings, summary: ConvertSummary, images: ImageCoun
 
 def _samples(out_dir: str) -> Iterator[Sample]:
     return exported_samples(os.path.join(out_dir, SAMPLES_FILE))
-
-
-def _write_atomic(path: str, text: str) -> None:
-    part = path + ".part"
-    with open(part, "w", encoding="utf-8") as file:
-        file.write(text + "\n")
-    os.replace(part, path)
 
 
 def folder_settings(args: argparse.Namespace, *, concurrency: int) -> FolderSettings:

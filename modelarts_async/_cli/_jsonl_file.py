@@ -41,6 +41,7 @@ __all__ = [
     "prepare_resume",
     "read_export",
     "write_identity",
+    "write_text_atomic",
 ]
 
 META_SUFFIX = ".meta.json"
@@ -399,13 +400,17 @@ def _shown(value: object) -> str:
 
 def write_identity(path: str, identity: Sequence[Identity]) -> None:
     """Record beside `path` what it is exported from, atomically (a temporary file renamed over the old one)."""
-    meta = meta_path(path)
     data = {"format": _META_FORMAT, **{item.key: item.value for item in identity}}
-    temporary = meta + ".tmp"
+    write_text_atomic(meta_path(path), json.dumps(data, indent=2))
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Write `text` and a newline to `path` whole or not at all (a temporary file renamed over the old one)."""
+    temporary = path + ".tmp"
     try:
         with open(temporary, "w", encoding="utf-8") as file:
-            file.write(json.dumps(data, indent=2) + "\n")
-        os.replace(temporary, meta)
+            file.write(text + "\n")
+        os.replace(temporary, path)
     except OSError as exc:
         _remove_quietly(temporary)
-        raise StopExport(f"cannot write {meta}: {exc.strerror or exc}") from None
+        raise StopExport(f"cannot write {path}: {exc.strerror or exc}") from None
