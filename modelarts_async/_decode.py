@@ -48,8 +48,10 @@ def decode_response(
     cut cannot leave a piece of itself that no later redaction would recognise; and from the request id and error
     code, which the log lines of each attempt show before the error is scrubbed.
     """
-    request_id = headers.get("x-request-id")
     data = _parse_json(body)
+    if type(data) is dict and status_code < 400 and data.get("is_success") is not False:
+        return data  # the common case: nothing to check, name or redact
+    request_id = headers.get("x-request-id")
     if isinstance(data, dict):
         request_id = request_id or _optional_str(data.get("request_id"))
     if redact is not None and request_id:
@@ -151,8 +153,11 @@ _NOT_JSON = object()
 def _parse_json(body: bytes) -> Any:
     """The JSON value of `body`, or `_NOT_JSON`: also for NaN/Infinity and numbers too large for a float (not JSON,
     and they would make our own output invalid JSON), and for nesting too deep for the parser."""
+    # An object's first byte `{` followed by a non-zero byte is UTF-8 to `json.detect_encoding` (no BOM, not
+    # UTF-16/32): skip asking it for the common answer.
+    encoding = "utf-8" if body[:1] == b"{" and body[1:2] != b"\x00" else json.detect_encoding(body)
     try:
-        return _JSON.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+        return _JSON.decode(body.decode(encoding, "surrogatepass"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _NOT_JSON
 

@@ -21,6 +21,7 @@ import attrs
 import httpx
 
 from ._bulk._pacing import Pacer
+from ._deadline import Deadlines
 from ._decode import decode_response
 from ._exceptions import ClientStateError, InvalidArgumentError, ModelArtsError, NotFoundError, RequestTimeoutError
 from ._log import logger
@@ -52,15 +53,18 @@ class Reply(NamedTuple):
 
     data: dict[str, Any]
     status_code: int
+    #: As the server sent it, so it may echo a credential: quote it only in errors, which `fetch` scrubs.
     request_id: str | None
 
 
 class Lifecycle:
-    """Whether the client is closed, and the event loop it belongs to; shared by a client and its copies."""
+    """Whether the client is closed, the event loop it belongs to and its calls' deadlines there; shared by a
+    client and its copies."""
 
     def __init__(self) -> None:
         self.closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.deadlines = Deadlines()
 
     def check_usable(self) -> None:
         """Raise `ClientStateError` when the client is closed or used from a second event loop."""
@@ -168,7 +172,8 @@ class Pipeline:
                 if pacer is not None:
                     pacer.after_attempt(None)
                 if logger.isEnabledFor(logging.DEBUG):
-                    log_attempt(method, path, f"HTTP {reply.status_code}", attempt, clock() - started, reply.request_id)
+                    request_id = reply.request_id and self.redactor.redact(reply.request_id)
+                    log_attempt(method, path, f"HTTP {reply.status_code}", attempt, clock() - started, request_id)
                 return reply
             if pacer is not None:
                 pacer.after_attempt(error)
@@ -224,18 +229,19 @@ class Pipeline:
         if remaining == math.inf:
             exchange = await self.sender.send(method, path, headers, body, timeouts)
         else:
+            watch = self.lifecycle.deadlines.watch(max(remaining, _MIN_ATTEMPT_TIMEOUT))
             try:
-                async with asyncio.timeout(max(remaining, _MIN_ATTEMPT_TIMEOUT)):
-                    exchange = await self.sender.send(method, path, headers, body, timeouts)
-            except TimeoutError:
-                raise RequestTimeoutError(
-                    f"the call's deadline passed during {method} {path}", phase="deadline"
-                ) from None
-        redact = self.redactor.redact
-        data = decode_response(exchange.status_code, exchange.headers, exchange.body, redact=redact)
-        request_id = exchange.headers.get("x-request-id")
-        # Logged with each attempt and quoted by the converter's errors: a server may have copied a credential into it.
-        return Reply(data, exchange.status_code, redact(request_id) if request_id else request_id)
+                exchange = await self.sender.send(method, path, headers, body, timeouts)
+            except BaseException as exc:
+                if watch.stop() and isinstance(exc, asyncio.CancelledError):
+                    raise RequestTimeoutError(
+                        f"the call's deadline passed during {method} {path}", phase="deadline"
+                    ) from None
+                raise
+            watch.stop()
+        data = decode_response(exchange.status_code, exchange.headers, exchange.body, redact=self.redactor.redact)
+        # As sent: the errors that quote it leave `fetch` scrubbed, and the debug log redacts it.
+        return Reply(data, exchange.status_code, exchange.headers.get("x-request-id"))
 
     def _timeout_within(self, remaining: float) -> httpx.Timeout:
         """This attempt's timeouts, each cut to the call's remaining deadline when that is shorter."""

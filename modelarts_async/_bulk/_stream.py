@@ -223,10 +223,13 @@ class _Run(Generic[V, R]):
         pacer = WorkerPacer(self.pacing)
         fetch, make = self._fetchers.one, self._fetchers.result
         while True:
-            chunk = await self._pull(1)
-            if not chunk:
-                return
-            seq, key = chunk[0]
+            item = self._pull_one_now()
+            if item is None:
+                chunk = await self._pull(1)
+                if not chunk:
+                    return
+                item = chunk[0]
+            seq, key = item
             try:
                 value = await fetch(key, pacer)
             except ClientStateError:
@@ -273,6 +276,24 @@ class _Run(Generic[V, R]):
         if self._sync_source is not None:
             return self._pull_sync(count)
         return await self._pull_async(count)
+
+    def _pull_one_now(self) -> tuple[int, Any] | None:
+        """The next (position, key) of a plain iterable when the window has room, a worker's usual case, without
+        a coroutine or a list; None: ask `_pull`, which waits for room and reports the end."""
+        source = self._sync_source
+        if source is None or self._exhausted or self._pulled - self._yielded >= self._window:
+            return None
+        try:
+            key = next(source)
+        except StopIteration:
+            self._mark_exhausted()
+            return None
+        except Exception as exc:
+            self._input_failed(exc)
+            return None
+        seq = self._pulled
+        self._pulled = seq + 1
+        return seq, key
 
     def _pull_sync(self, count: int) -> list[tuple[int, Any]]:
         chunk: list[tuple[int, Any]] = []
