@@ -28,6 +28,7 @@ from ._config import (
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_IMAGE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_PAGES_IN_FLIGHT,
     DEFAULT_TIMEOUT,
     ClientConfig,
     Connection,
@@ -50,7 +51,7 @@ from ._transport._sender import ACCEPT_ENCODING, Sender
 from ._v1 import _calls as v1
 from ._v1._calls import ImageResultStream
 from ._v1._models import ImageInfo, ImageResult
-from ._v2._pager import DEFAULT_PAGES_IN_FLIGHT, OffsetMode
+from ._v2._offsets import OffsetMode
 from ._version import __version__
 
 if TYPE_CHECKING:

@@ -36,11 +36,11 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .._config import DEFAULT_PAGES_IN_FLIGHT
 from .._exceptions import InvalidArgumentError, ModelArtsError
 from .._loop import fastest_event_loop
 from .._v2._converter import unstructure_dataset
 from .._v2._models import Dataset
-from .._v2._pager import DEFAULT_PAGES_IN_FLIGHT
 from .._v2._stats_converter import unstructure_version
 from .._v2._versions import DatasetVersion
 from .._version import __version__

@@ -31,6 +31,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
+from .._config import DEFAULT_PAGES_IN_FLIGHT
 from .._exceptions import InvalidArgumentError
 from .._log import logger
 from ._offsets import OffsetMode, detect_offset_mode, slides_by_records
@@ -52,9 +53,6 @@ T = TypeVar("T")
 
 #: Records per page: the most `limit` allows.
 PAGE_SIZE = 100
-#: Page requests on the wire at once. At 50 ms a page, 1 lists ~1,700 samples/s and 8 about 5.5x that on 2 cores
-#: (4: ~3.7x; decoding 100 samples takes ~6 ms of CPU), a modest load on a service that publishes no rate limit.
-DEFAULT_PAGES_IN_FLIGHT = 8
 #: Requests a listing may make beyond two per `limit` distinct records seen: page 0, the offset probe, the empty page
 #: after a full last one, and one to spare for pages in flight when the end shows.
 EXTRA_PAGES = 4
