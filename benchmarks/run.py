@@ -273,10 +273,25 @@ def ratio_table(cells: list[Cell]) -> str:
         cpu = _ratio(cell.median("cpu_us"), base.median("cpu_us")) if base else None
         efficiency = _ratio(cell.median("efficiency"), base.median("efficiency")) if base else None
         lines.append(
-            f"| {cell.latency_ms} ms | {cell.c} | {LABELS[cell.row]} | {_fmt(speed, '.2f')} | {_fmt(cpu, '.2f')} "
-            f"| {_fmt(cell.median('efficiency'), '.2f')} | {_fmt(efficiency, '.2f')} |"
+            f"| {cell.latency_ms} ms | {cell.c} | {LABELS[cell.row]} | {_fmt(speed, '.2f')} "
+            f"| {_fmt(cpu, '.2f')}{_rep_range(cell, base, 'cpu_us')} "
+            f"| {_fmt(cell.median('efficiency'), '.2f')} | {_fmt(efficiency, '.2f')}"
+            f"{_rep_range(cell, base, 'efficiency')} |"
         )
     return "\n".join(lines)
+
+
+def _rep_range(cell: Cell, base: Cell | None, key: str) -> str:
+    """` (low-high)`: the range of the ratios of each repetition to the base row's same repetition (they ran one
+    after the other), or nothing when there is one repetition or none to pair."""
+    if base is None or base is cell or len(cell.runs) < 2 or len(cell.runs) != len(base.runs):
+        return ""
+    ratios = []
+    for run, paired in zip(cell.runs, base.runs, strict=True):
+        value, reference = _metric(run, key, cell.latency_ms, cell.c), _metric(paired, key, base.latency_ms, base.c)
+        if value is not None and reference:
+            ratios.append(value / reference)
+    return f" ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else ""
 
 
 def targets(
@@ -471,7 +486,8 @@ def report(
         "",
         main_table(cells),
         "",
-        "Ratios against raw aiohttp at the same latency and C (same run):",
+        "Ratios against raw aiohttp at the same latency and C (same run; in brackets, the range of the ratios of "
+        "each repetition to raw aiohttp's run in the same repetition):",
         "",
         ratio_table(cells),
         "",
