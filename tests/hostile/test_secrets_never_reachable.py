@@ -206,6 +206,39 @@ async def test_no_secret_reachable_from_a_failed_call(
     assert_no_secret(kept, SECRETS)
 
 
+#: A successful answer whose request id echoes the credentials: the id is kept as sent, so the debug log line of the
+#: attempt and the converter's error (the second answer has a label of the wrong type) must redact it themselves.
+SUCCESSES: dict[str, bytes] = {
+    "valid": b'{"is_success": true, "image_id": "img-1", "tags": ["cat"]}',
+    "wrong-shape": b'{"is_success": true, "image_id": "img-1", "tags": [1]}',
+}
+
+
+@pytest.mark.parametrize("body", list(SUCCESSES))
+@pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
+async def test_no_secret_reachable_from_a_successful_answers_request_id(
+    server: HostileServer, sender: str, credential: str, body: str, waits: Waits, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def route(request: Request) -> Handler:
+        if request.path == "/v3/auth/tokens":
+            return _iam_ok(request)
+        return answer(200, SUCCESSES[body], {"X-Request-Id": "req-" + _credentials(request)})
+
+    server.route(route)
+    kept: list[object] = []
+    async with client_with(credential, sender, server.url, server.url, retry=_policy(waits)) as client:
+        try:
+            kept.append(await client.get_image_info_by_id(data_annotation_id=JOB, image_id="img-1"))
+        except ModelArtsError as error:
+            kept.append(error)
+    assert (body == "valid") == (not isinstance(kept[0], ModelArtsError)), kept
+    logged = [record for record in caplog.records if not record.name.startswith("httpcore")]
+    assert any("req-" in record.getMessage() for record in logged), "the attempt's log line names the request id"
+    assert_no_secret([*kept, *logged], SECRETS)
+
+
 @pytest.mark.parametrize(("sender", "credential"), SENDER_CREDENTIALS)
 async def test_no_secret_reachable_when_the_connection_is_refused(
     sender: str, credential: str, waits: Waits, caplog: pytest.LogCaptureFixture
