@@ -371,14 +371,14 @@ def _add_format_options(parser: argparse.ArgumentParser, *, export: bool) -> Non
         group.add_argument(
             "--images", action="store_true", help="with --format: download every sample's image into the folder"
         )
+    # Defaults None, so that check_args can tell them given (they mean nothing for JSONL); see _folder_defaults.
     group.add_argument(
         "--split",
         type=_splits,
-        default={"train": 1.0},
         metavar="NAME=R,...",
         help="assign samples to splits by a stable hash of their id, e.g. train=0.8,val=0.2 (default: all train)",
     )
-    group.add_argument("--seed", type=int, default=0, help="the split's hash seed (default: 0)")
+    group.add_argument("--seed", type=int, help="the split's hash seed (default: 0)")
     group.add_argument(
         "--allow-lossy",
         action="store_true",
@@ -414,6 +414,13 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     filters.add_argument("--order", choices=["asc", "desc"], help="the service's order (its default: desc)")
 
 
+def _folder_defaults(args: argparse.Namespace) -> None:
+    """What not giving `--split` or `--seed` means (every sample in train, seed 0), once check_args has seen them."""
+    if hasattr(args, "split"):
+        args.split = {"train": 1.0} if args.split is None else args.split
+        args.seed = 0 if args.seed is None else args.seed
+
+
 def _sample_filters(args: argparse.Namespace) -> SampleFilters:
     return SampleFilters(*(getattr(args, name) for name in SampleFilters._fields))
 
@@ -434,12 +441,18 @@ def check_args(args: argparse.Namespace) -> None:
         if args.shard is not None and args.ids is None:
             parser.error("--shard splits an ids file: use it with --ids (a whole dataset is listed by one process)")
         if args.format == "jsonl":
-            for given, option in ((args.images, "--images"), (args.allow_lossy, "--allow-lossy")):
+            folder_only = (
+                (args.images, "--images"),
+                (args.allow_lossy, "--allow-lossy"),
+                (args.split is not None, "--split"),
+                (args.seed is not None, "--seed"),
+            )
+            for given, option in folder_only:
                 if given:
                     parser.error(f"{option} is for a training folder: add --format coco|yolo|voc|manifest|csv")
         elif args.out == STDOUT:
             parser.error(f"--format {args.format} writes a folder: --out DIR, not standard output")
-        elif args.format == "manifest" and (unknown := sorted(set(args.split) - set(MANIFEST_USAGES))):
+        elif args.format == "manifest" and (unknown := sorted(set(args.split or ()) - set(MANIFEST_USAGES))):
             parser.error(f"--split: a manifest has no usage for {unknown[0]!r}; use {', '.join(MANIFEST_USAGES)}")
         elif args.images and args.dataset_id is None:
             parser.error("--images needs --dataset-id: the v1 API gives no image URLs")
@@ -833,7 +846,9 @@ def _demo_folder(args: argparse.Namespace, url: str, console: Console, handler: 
     command = ["export", "--endpoint", url, "--project-id", "demo", "--dataset-id", DEMO_DATASET_ID]
     command += ["--format", args.format, "--images", "--out", out, "--overwrite", "--split", "train=0.8,val=0.2"]
     command += ["--allow-lossy", "--progress-interval", str(args.progress_interval), *(["-q"] if args.quiet else [])]
-    return _export_folder(build_parser().parse_args(command), console, handler)
+    export_args = build_parser().parse_args(command)
+    _folder_defaults(export_args)
+    return _export_folder(export_args, console, handler)
 
 
 def _fake_options(args: argparse.Namespace) -> list[str]:
@@ -869,6 +884,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`) and return its exit code."""
     args = build_parser().parse_args(argv)
     check_args(args)
+    _folder_defaults(args)
     console = Console(sys.stderr, interactive=sys.stderr.isatty())
     show = logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
     handler = capture_logging(console, show, cli_advice)

@@ -166,6 +166,8 @@ async def test_versions_prints_a_table_and_json(served: Served) -> None:
     ("extra", "message"),
     [
         (["--images"], "--images is for a training folder"),
+        (["--split", "train=0.8,val=0.2"], "--split is for a training folder"),  # JSONL has no splits: not ignored
+        (["--seed", "7"], "--seed is for a training folder"),
         (["--format", "yolo", "--out", "-"], "writes a folder"),
         (["--format", "yolo", "--split", "train=0.8,val=x"], "the ratio of 'val' is not a number"),
         (["--format", "tiff"], "invalid choice: 'tiff'"),
