@@ -596,7 +596,8 @@ class ModelArtsClient:
         memory stays bounded. The images come from each sample's pre-signed `source` URL over a connection pool
         of their own, which never carries this client's credentials, signature or `headers=`. A file already in
         `out_dir` is not fetched again; a download is written to a `.part` file and renamed when whole. A URL that
-        expired (HTTP 403) is refreshed once by fetching the sample again (`get_sample` in `dataset_id`). Failures
+        expired (HTTP 403) is refreshed once by fetching the sample again (`get_sample` in `dataset_id`); a 5xx or
+        429 answer or a failed connection is tried again as this client's `RetryPolicy` allows. Failures
         are results (`ok` False, `error` an `ImageDownloadError`, `TransportError`, ...), never raised: not an
         http(s) URL, not an image, bigger than `max_image_bytes` (200 MiB), a sample id that is not a safe file
         name. Use it in `async with`::
@@ -625,6 +626,7 @@ class ModelArtsClient:
             network=self._network,
             connections=options.concurrency,
             max_image_bytes=max_image_bytes,
+            retry=pipeline.retry,
         )
         fetchers = Fetchers(one=downloader.download, result=downloader.result)
         stream_class: type[ImageDownloadStream] = images.ImageDownloadStream

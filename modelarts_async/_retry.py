@@ -30,7 +30,15 @@ from ._exceptions import (
 from ._log import logger
 from ._service import never_retried
 
-__all__ = ["DEFAULT_DEADLINE", "DEFAULT_MAX_ATTEMPTS", "RetryPolicy", "log_attempt", "plan_retry"]
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_ATTEMPTS",
+    "RETRIED_STATUSES",
+    "RetryPolicy",
+    "backoff",
+    "log_attempt",
+    "plan_retry",
+]
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_DEADLINE = 60.0
@@ -130,7 +138,12 @@ def _wait(policy: RetryPolicy, error: ModelArtsError, attempt: int) -> float:
     if isinstance(error, RateLimitError):
         base = policy.throttle_backoff * growth + random.uniform(0.0, policy.throttle_jitter)
         return min(base, max(policy.max_backoff, policy.throttle_backoff))
-    return random.uniform(0.0, min(policy.max_backoff, policy.initial_backoff * growth))
+    return backoff(policy, attempt)
+
+
+def backoff(policy: RetryPolicy, attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt` (full jitter, growing, at most `max_backoff`)."""
+    return random.uniform(0.0, min(policy.max_backoff, policy.initial_backoff * 2.0 ** (attempt - 1)))
 
 
 def describe(error: ModelArtsError) -> str:

@@ -5,10 +5,12 @@ whatever credential, signature or `headers=` the `ModelArtsClient` was given can
 sample (one worker of the bulk engine)::
 
     safe file name? ─▶ already on disk? (done) ─▶ http(s)? ─▶ GET ──403──▶ get_sample once for a fresh URL ─▶ GET
-                                                                └─▶ size cap ─▶ image bytes? ─▶ `.part` ─▶ rename
+                                                     │          └─▶ size cap ─▶ image bytes? ─▶ `.part` ─▶ rename
+                                                     └──5xx, 429, connection failed──▶ again, as the client's
+                                                        `RetryPolicy` allows (max_attempts, its backoff)
 
-Every loop here is bounded: one refetch per sample, at most `MAX_REDIRECTS` redirects, at most
-`max_image_bytes` read, and each image's `TOTAL_TIMEOUT`.
+Every loop here is bounded: one refetch per sample, at most `max_attempts` GETs per URL, at most
+`MAX_REDIRECTS` redirects, at most `max_image_bytes` read, and each GET's `TOTAL_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from attrs import frozen
 
 from .._config import DEFAULT_MAX_IMAGE_BYTES
 from .._exceptions import ImageDownloadError, RequestTimeoutError, TransportError
+from .._retry import RETRIED_STATUSES, RetryPolicy, backoff
 from .._transport._network import Network
 from ._image_files import (
     MAGIC_BYTES,
@@ -66,6 +69,13 @@ class _Saved:
     height: int | None
 
 
+def _transient(error: ImageDownloadError | TransportError) -> bool:
+    """A failed connection, or an answer saying the image host is busy or failing for now."""
+    if isinstance(error, RequestTimeoutError):
+        return False
+    return isinstance(error, TransportError) or error.status_code in RETRIED_STATUSES or error.status_code == 429
+
+
 def _size_of(sample: Sample) -> tuple[int, int] | None:
     size = sample.size
     return (size[0], size[1]) if size is not None and size[0] > 0 and size[1] > 0 else None
@@ -75,10 +85,18 @@ class ImageDownloader:
     """One `download_images` run: the output folder, the image connection pool and how to refresh a URL."""
 
     def __init__(
-        self, out_dir: Path, refetch: Refetch, *, network: Network, connections: int, max_image_bytes: int
+        self,
+        out_dir: Path,
+        refetch: Refetch,
+        *,
+        network: Network,
+        connections: int,
+        max_image_bytes: int,
+        retry: RetryPolicy,
     ) -> None:
         self._out_dir = out_dir
         self._refetch = refetch
+        self._retry = retry
         self._network = network
         self._connections = connections
         self._max_bytes = max_image_bytes
@@ -126,18 +144,35 @@ class ImageDownloader:
         if existing is not None:
             return await self._saved(existing, sample, b"")
         try:
-            return await self._fetch(sample, stem)
+            return await self._fetch_retrying(sample, stem)
         except _Expired:
             pass  # refreshed below, outside this handler: the refetch's own error must not chain to it
         fresh = await self._refetch(sample.sample_id)
         try:
-            return await self._fetch(fresh, stem)
+            return await self._fetch_retrying(fresh, stem)
         except _Expired:
             raise ImageDownloadError(
                 f"the image of sample {stem!r} was refused (HTTP 403) twice, also with the fresh URL "
                 "from fetching the sample again: the URL expired or the bucket denies access",
                 status_code=403,
             ) from None
+
+    async def _fetch_retrying(self, sample: Sample, stem: str) -> _Saved:
+        """`_fetch`, again after a failure that may pass (a 5xx or 429 answer, a failed connection), as the
+        client's `RetryPolicy` allows: `max_attempts` GETs at most, its backoff between them.
+
+        A timeout is not tried again: one GET may already have taken up to `TOTAL_TIMEOUT`. A 403 goes to the
+        caller, which refreshes the URL.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._fetch(sample, stem)
+            except (ImageDownloadError, TransportError) as error:
+                if attempt >= self._retry.max_attempts or not _transient(error):
+                    raise
+            await self._retry.sleep(backoff(self._retry, attempt))
 
     async def _saved(self, path: Path, sample: Sample, head: bytes) -> _Saved:
         size = _size_of(sample) or await read_size(head, path)

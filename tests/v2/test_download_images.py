@@ -27,6 +27,7 @@ from modelarts_async import (
     InvalidArgumentError,
     ModelArtsClient,
     NotFoundError,
+    RetryPolicy,
     Sample,
     TransportError,
 )
@@ -326,6 +327,49 @@ async def test_bad_samples_are_error_results_and_the_good_ones_still_download(se
     assert "not an image" in str(by_input[id(bad["not-image"])].error)
     assert names(tmp_path) == ["out"]  # nothing written outside out_dir
     assert names(out) == sorted(f"{s.sample_id}.png" for s in good)
+
+
+def failing_then_image(failures: dict[str, list[int]]) -> Any:
+    """An image host answering each path's listed statuses in turn (0: drop the connection), then its PNG."""
+
+    def route(request: Request) -> Any:
+        left = failures.setdefault(request.path, [])
+        if not left:
+            return answer(200, png_image(3, 4), {"Content-Type": "image/png"})
+        status = left.pop(0)
+        if status == 0:
+            return raw(b"")  # the connection closes without an answer
+        return answer(status, b"<Error><Code>SlowDown</Code></Error>", {"Content-Type": "application/xml"})
+
+    return route
+
+
+async def test_a_busy_or_failing_image_host_is_tried_again_with_the_clients_backoff(tmp_path: Path) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    failures = {"/busy.png": [503, 429, 502], "/down.png": [500] * 9, "/gone.png": [404], "/bad.png": [400]}
+    failures["/drop.png"] = [0] * 9  # the connection closes without an answer, every time
+    retry = RetryPolicy(max_attempts=4, initial_backoff=0.5, max_backoff=1.0, sleep=sleep)
+    names = ("busy", "down", "gone", "bad", "drop")
+    async with running() as hostile, ModelArtsClient(hostile.url, project_id="p", retry=retry) as client:
+        hostile.route(failing_then_image(failures))
+        samples = [Sample(f"{name:0>32}", source=f"{hostile.url}/{name}.png{SIGNED}") for name in names]
+        busy, down, gone, bad, drop = await collect(client, samples, tmp_path, concurrency=1)
+        gets = {name: [request.path for request in hostile.requests].count(f"/{name}.png") for name in names}
+    assert busy.ok  # after a 503, a 429 and a 502
+    assert busy.path == tmp_path / f"{'busy':0>32}.png"
+    statuses = [getattr(result.error, "status_code", None) for result in (down, gone, bad)]
+    assert all(isinstance(result.error, ImageDownloadError) for result in (down, gone, bad))
+    assert statuses == [500, 404, 400]
+    assert isinstance(drop.error, TransportError)
+    assert (gets["busy"], gets["down"], gets["gone"], gets["bad"]) == (4, 4, 1, 1)  # max_attempts, or 1: final
+    assert 4 <= gets["drop"] <= 8  # aiohttp itself may send a GET again once when a reused connection drops
+    assert len(waits) == 9  # 3 each for busy, down and drop
+    assert all(0 <= wait <= 1.0 for wait in waits)  # the policy's backoff
+    assert leftovers(tmp_path) == []
 
 
 async def test_the_extension_comes_from_the_content_type_when_the_path_has_none(tmp_path: Path) -> None:
