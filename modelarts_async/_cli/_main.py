@@ -880,6 +880,17 @@ _COMMANDS = {
 }
 
 
+def _interrupted(args: argparse.Namespace) -> str:
+    """What Ctrl-C left, and how to go on: only an export to a file or folder can be resumed."""
+    if args.command == "export" and args.out != STDOUT:
+        return "interrupted: lines written so far are complete; rerun with --resume to continue"
+    if args.command == "export":
+        return "interrupted: the lines printed so far are complete"
+    if args.command == "convert":
+        return "interrupted: the folder is incomplete; run the same convert again to write it whole"
+    return "interrupted"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line `argv` (default: `sys.argv[1:]`) and return its exit code."""
     args = build_parser().parse_args(argv)
@@ -901,7 +912,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         console.clear_status()
-        console.line("interrupted: lines written so far are complete; rerun with --resume to continue")
+        console.line(_interrupted(args))
         return EXIT_INTERRUPTED
     finally:
         release_logging(handler)
