@@ -22,6 +22,7 @@ from typing import IO, NamedTuple
 
 from .._client import ModelArtsClient
 from .._v2._converter import unstructure_dataset_label
+from .._v2._image_files import is_part_file
 from .._v2._models import Sample
 from ..formats import ConvertSummary, assign_split, convert_jsonl
 from ..formats._convert import exported_samples
@@ -120,7 +121,18 @@ def reset_folder(settings: FolderSettings, *, overwrite: bool) -> None:
             shutil.rmtree(path)
         elif os.path.exists(path):
             os.remove(path)
+    if ours:
+        _remove_partial_images(os.path.join(settings.out_dir, IMAGES_DIR))
     write_text_atomic(identity, json.dumps(_folder_identity(settings)))
+
+
+def _remove_partial_images(images_dir: str) -> None:
+    """Delete the downloads in progress a killed run left among the images (`{name}.{8 hex}.part`; the whole image
+    is fetched again). The folder's lock, held for the whole run, proves no other run of ours writes there now."""
+    for directory, _subfolders, files in os.walk(images_dir):
+        for name in files:
+            if is_part_file(name):
+                os.remove(os.path.join(directory, name))
 
 
 def _folder_identity(settings: FolderSettings) -> dict[str, object]:

@@ -20,7 +20,16 @@ import imagesize  # type: ignore[import-untyped]
 from .._exceptions import ImageDownloadError
 from ._signed_urls import IMAGE_EXTENSIONS
 
-__all__ = ["PartFile", "check_file_stem", "existing_image", "extension_for", "image_kind", "make_folder", "read_size"]
+__all__ = [
+    "PartFile",
+    "check_file_stem",
+    "existing_image",
+    "extension_for",
+    "image_kind",
+    "is_part_file",
+    "make_folder",
+    "read_size",
+]
 
 #: What a sample id must look like to become a file name: no separator, no leading dot, no control character.
 _SAFE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}").fullmatch
@@ -110,6 +119,15 @@ async def read_size(head: bytes, path: Path) -> tuple[int, int] | None:
     """`(width, height)` from the image header: from the first bytes in memory, else from the file."""
     size = _size_of(io.BytesIO(head)) if head else None
     return size if size is not None else await asyncio.to_thread(_size_of, path)
+
+
+#: A download in progress is `{stem}.{8 hex digits}.part` (see `PartFile`).
+_PART_NAME = re.compile(r".+\.[0-9a-f]{8}\.part").fullmatch
+
+
+def is_part_file(name: str) -> bool:
+    """Whether a file name is one `PartFile` gives a download in progress (a killed run may leave one behind)."""
+    return _PART_NAME(name) is not None
 
 
 class PartFile:

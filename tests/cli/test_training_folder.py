@@ -217,6 +217,23 @@ async def test_resume_with_another_split_is_refused_and_overwrite_starts_the_fol
     assert set(images.values()) == {"train", "val"}
 
 
+async def test_a_resume_removes_the_partial_downloads_a_killed_run_left(served: Served, tmp_path: Path) -> None:
+    out = tmp_path / "y"
+    first = folder_export(served.url, out, "--format", "yolo", "--images", "--allow-lossy")
+    assert (await run_cli(*first)).code == 0
+    image = next((out / "images" / "train").glob("*.png"))
+    left = image.with_name(f"{image.stem}.0badf00d.part")  # what PartFile names a download killed mid-way
+    left.write_bytes(b"\x89PNG half an image")
+    mine = out / "images" / "train" / "notes.part"  # not a name a download gets: someone else's file
+    mine.write_text("keep me")
+
+    resumed = await run_cli(*first, "--resume")
+    assert resumed.code == 0, resumed.stderr
+    assert not left.exists()
+    assert mine.read_text() == "keep me"
+    assert image.exists()
+
+
 async def test_a_failed_start_leaves_no_folder_and_quiet_prints_nothing_on_success(
     served: Served, tmp_path: Path
 ) -> None:
