@@ -21,19 +21,34 @@ from .._exceptions import ImageDownloadError
 from ._signed_urls import IMAGE_EXTENSIONS
 
 __all__ = [
+    "SAFE_FILE_STEM_RULE",
     "PartFile",
     "check_file_stem",
     "existing_image",
     "extension_for",
     "image_kind",
     "is_part_file",
+    "is_safe_file_stem",
     "make_folder",
     "read_size",
 ]
 
-#: What a sample id must look like to become a file name: no separator, no leading dot, no control character.
-_SAFE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}").fullmatch
+#: What a sample id must look like to become a file name: no separator, no leading dot or dash (a dash would read
+#: as an option to command-line tools), no control character, at most 128 characters.
+_SAFE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}").fullmatch
+#: Windows device names, which no file can have there (`CON.txt` included).
 _RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?").fullmatch
+
+
+#: The rule in words, for messages.
+SAFE_FILE_STEM_RULE = "1-128 of A-Z a-z 0-9 . _ -, not starting with '.' or '-', not a device name such as CON"
+
+
+def is_safe_file_stem(sample_id: object) -> bool:
+    """Whether `sample_id` can name files (its image, its label files): the one rule downloads and formats share,
+    so that an image and its labels are named alike or refused alike."""
+    return isinstance(sample_id, str) and _SAFE_STEM(sample_id) is not None and _RESERVED(sample_id) is None
+
 
 #: Leading bytes of the image formats we accept, and the extension each gets when the URL names none.
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -61,13 +76,11 @@ _CONTENT_TYPES = {
 
 def check_file_stem(sample_id: object) -> str:
     """`sample_id` if it can name a file in the output folder, else `ImageDownloadError` saying why."""
-    if isinstance(sample_id, str) and _SAFE_STEM(sample_id) and not _RESERVED(sample_id):
+    if is_safe_file_stem(sample_id):
+        assert isinstance(sample_id, str)
         return sample_id
     shown = repr(sample_id)[:80]
-    raise ImageDownloadError(
-        f"sample id {shown} is not a safe file name (letters, digits, '_', '.', '-', at most 200, no leading dot): "
-        "nothing was written"
-    )
+    raise ImageDownloadError(f"sample id {shown} is not a safe file name ({SAFE_FILE_STEM_RULE}): nothing was written")
 
 
 def image_kind(head: bytes) -> str | None:

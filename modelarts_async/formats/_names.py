@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from .._exceptions import InvalidArgumentError
+from .._v2._image_files import SAFE_FILE_STEM_RULE, is_safe_file_stem
 from .._v2._models import DatasetLabel, Sample
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "source_without_query",
 ]
 
-_SAFE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")
 _SAFE_FILE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}")
 _SAFE_SPLIT = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
@@ -45,12 +45,12 @@ def shown(value: str) -> str:
 
 
 def check_sample_id(sample_id: object) -> str | None:
-    """Why `sample_id` cannot name a file (None when it can): 1-128 of `A-Z a-z 0-9 . _ -`, not starting with `.`."""
-    if isinstance(sample_id, str) and _SAFE_ID.fullmatch(sample_id):
+    """Why `sample_id` cannot name a file (None when it can), by the rule `download_images` names images by."""
+    if is_safe_file_stem(sample_id):
         return None
     if not isinstance(sample_id, str):
         return f"sample id is not a string: {type(sample_id).__name__}"
-    return f"sample id {shown(sample_id)} is not a safe file name (1-128 of A-Z a-z 0-9 . _ -, not starting with '.')"
+    return f"sample id {shown(sample_id)} is not a safe file name ({SAFE_FILE_STEM_RULE})"
 
 
 def check_file_name(file_name: str) -> str | None:

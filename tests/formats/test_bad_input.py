@@ -77,7 +77,11 @@ def test_add_accounts_for_every_label_and_stays_inside_out_dir(
 
 
 @pytest.mark.parametrize("writer_type", WRITERS)
-@pytest.mark.parametrize("sample_id", ["../escape", "/abs", ".hidden", "a/b", "a\nb", "", "x" * 129, "名前", "a b"])
+@pytest.mark.parametrize(
+    # The downloader's rule too (one predicate): a leading '-' reads as an option to tools; CON is no file on Windows.
+    "sample_id",
+    ["../escape", "/abs", ".hidden", "a/b", "a\nb", "", "x" * 129, "名前", "a b", "-rf", "CON", "lpt1.txt"],
+)
 def test_unsafe_sample_ids_are_errors(tmp_path: Path, writer_type: type[FormatWriter], sample_id: str) -> None:
     out = tmp_path / "out"
     with writer_type(out, labels=NAMES) as writer:

@@ -57,12 +57,14 @@ def test_the_body_format_is_recognised_by_its_first_bytes() -> None:
     assert extension_for(None, "application/octet-stream", png_image(2, 2)) == ".png"
 
 
-@pytest.mark.parametrize("stem", ["", ".", "..", ".hidden", "a/b", "a\\b", "a\x00b", "nul", "COM1.txt", "x" * 201, 7])
+@pytest.mark.parametrize(
+    "stem", ["", ".", "..", ".hidden", "-rf", "a/b", "a\\b", "a\x00b", "nul", "COM1.txt", "x" * 129, 7]
+)
 def test_unsafe_sample_ids_are_refused_as_file_names(stem: object) -> None:
     with pytest.raises(ImageDownloadError, match="not a safe file name"):
         check_file_stem(stem)
 
 
 def test_ordinary_sample_ids_are_file_names() -> None:
-    for stem in ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "img_01.v2", "A-b"):
+    for stem in ("0a1b2c3d4e5f60718293a4b5c6d7e8f9", "img_01.v2", "A-b", "_x", "x" * 128):
         assert check_file_stem(stem) == stem
