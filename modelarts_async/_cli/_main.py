@@ -591,7 +591,7 @@ async def _after_export(
             return images, await check_counts(client, args.dataset_id, args.version_id, counts)
         except ModelArtsError as exc:
             hint = connection.failure_hint(exc)
-            raise StopExport(str(exc), *([hint] if hint else [])) from None
+            raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
 
 
 def _export_lines(args: argparse.Namespace, console: Console, handler: ConsoleHandler, out: str) -> int:
@@ -678,7 +678,7 @@ def run_versions(args: argparse.Namespace, console: Console, handler: ConsoleHan
         raise UsageError(cli_advice(str(exc))) from None
     except ModelArtsError as exc:
         hint = connection.failure_hint(exc)
-        raise StopExport(str(exc), *([hint] if hint else [])) from None
+        raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
     if args.json:
         _write_stdout(b"".join(encode_line(unstructure_version(version)) for version in versions))
     else:

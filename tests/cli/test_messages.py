@@ -87,6 +87,9 @@ async def test_a_refused_connection_and_a_tls_failure_are_named(served: Served, 
     assert (
         f"error: cannot reach http://127.0.0.1:{unused_tcp_port}: the connection was refused (check" in refused.stderr
     )
+    versions = await run_cli("versions", *connection(f"http://127.0.0.1:{unused_tcp_port}"), "--dataset-id", "DS")
+    assert versions.code == 1  # every command words it alike
+    assert f"error: cannot reach http://127.0.0.1:{unused_tcp_port}: the connection was refused" in versions.stderr
     tls_url = served.url.replace("http://", "https://")  # the fake speaks plain HTTP: the handshake fails
     tls = await run_cli("get", *connection(tls_url), "--data-annotation-id", JOB, IDS[0])
     assert tls.code == 1
