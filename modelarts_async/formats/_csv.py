@@ -36,6 +36,10 @@ class CsvWriter(FormatWriter):
     A classification label has empty coordinates; a circle's `points_json` is `[[cx, cy], [r]]` and its box the
     disc's. A sample with nothing written (unlabeled, or every label skipped) gets one row with an empty label.
     Every sample type is kept (text and audio labels are rows too); `split` adds no column (one file).
+
+    Cells are written exactly as the service sent them, for tools that read CSV (pandas, `csv`): a label name that
+    starts with `=`, `+`, `-` or `@` stays so, and a spreadsheet opening the file may take it for a formula. Open
+    files from datasets you do not trust with a CSV reader, not a spreadsheet.
     """
 
     format_name: ClassVar[str] = "csv"
