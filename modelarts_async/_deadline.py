@@ -1,10 +1,11 @@
 """Per-call deadlines on shared loop timers: one timer per slot of deadlines, not one per attempt.
 
-`asyncio.timeout` around each attempt cost ~9 µs per request in a bulk run on the default loop (a timer handle
-pushed into the loop's heap through Python-level comparisons, cancelled, cleaned out; two more frames), for a
-timer that almost never fires. Here an attempt joins the set of attempts whose deadline falls in the same slot,
-and one loop timer per slot cancels whatever is still in it when it fires. A slot is a power of two of at most
-1/256 of the time allowed (at least ~1 ms), so a deadline fires never early and at most that share late.
+`asyncio.timeout` around each attempt cost 3.5 µs timed alone and more in a bulk run on the default loop (a timer
+handle pushed into the loop's heap through Python-level comparisons, cancelled, cleaned out; two more frames), for a
+timer that almost never fires. Here an attempt joins the set of attempts whose deadline falls in the same slot
+(0.8 µs to join and leave), and one loop timer per slot cancels whatever is still in it when it fires. A slot is a
+power of two of at most 1/256 of the time allowed (at least ~1 ms), so a deadline fires never early and at most
+that share late.
 
 What the cancellation means is decided as `asyncio.timeout` decides it: the attempt sees a timeout only when no
 one else cancelled its task too (`Task.cancelling`/`uncancel`), so an outer cancellation always propagates.
