@@ -3,9 +3,10 @@
 A task on the client's loop (`ReadAhead`) reads the async stream into a buffer of at most `READ_AHEAD` items, and the
 caller's thread takes everything buffered in one call into the loop: a busy stream costs one thread hop per batch,
 not per item (a hop per item waits for the GIL behind the loop thread: ~0.8 ms per sample under load). The async
-stream's guarantees hold unchanged: ids are read lazily, memory stays bounded (the buffer adds `READ_AHEAD` items at
-most), every result comes exactly once. Leaving a `for` loop over it or a `with` block closes it, which cancels what
-it has in flight on the loop.
+stream's guarantees hold unchanged: ids are read lazily, memory stays bounded (the buffer and the last batch handed
+over add 2 x `READ_AHEAD` items at most), every result comes exactly once, also when Ctrl-C interrupts the caller's
+thread while a batch crosses to it (the batch is handed over again). Leaving a `for` loop over it or a `with` block
+closes it, which cancels what it has in flight on the loop.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ class ReadAhead(Generic[T]):
     def __init__(self, stream: AsyncStream[T, object]) -> None:
         self._stream = stream
         self._items: deque[T] = deque()
+        #: Batches handed out by `take`, and the last one: a caller's thread interrupted (Ctrl-C) while its batch
+        #: crossed never got it, and says so by the count it passes next.
+        self._handed = 0
+        self._last: list[T] = []
         self._error: Exception | None = None
         self._ended = False
         self._task: asyncio.Task[None] | None = None
@@ -70,8 +75,15 @@ class ReadAhead(Generic[T]):
             self._ended = True
             self._arrived.set()
 
-    async def take(self) -> list[T]:
-        """The items read so far (waiting for one if there is none); [] at the end; the stream's error after."""
+    async def take(self, received: int) -> list[T]:
+        """The items read so far (waiting for one if there is none); [] at the end; the stream's error after.
+
+        `received` is how many batches the caller got: when the last one handed out is not among them (the
+        caller's thread was interrupted as it crossed), it is handed out again, first, so that no item is lost.
+        """
+        if received < self._handed:
+            self._items.extendleft(reversed(self._last))
+            self._handed = received
         if self._task is None:
             self._task = asyncio.create_task(self._read(), name="modelarts-sync-read-ahead")
         while not self._items and not self._ended:
@@ -83,6 +95,9 @@ class ReadAhead(Generic[T]):
         if not items and self._error is not None:
             error, self._error = self._error, None
             raise error
+        if items:
+            self._handed += 1
+            self._last = items
         return items
 
     async def aclose(self) -> None:
@@ -113,6 +128,7 @@ class SyncStream(Generic[T, S]):
         self._stream = stream
         self._reader: ReadAhead[T] = loop.run_sync(ReadAhead, stream)  # its events belong to the loop
         self._taken: deque[T] = deque()
+        self._received = 0  # batches that reached this thread (see ReadAhead.take)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -132,7 +148,9 @@ class SyncStream(Generic[T, S]):
         if not self._taken:
             if self._closed:
                 raise StopIteration
-            self._taken.extend(self._loop.run(self._reader.take))
+            batch = self._loop.run(self._reader.take, self._received)
+            self._received += bool(batch)  # then kept: Ctrl-C before this line gets the batch again, not lost
+            self._taken.extend(batch)
             if not self._taken:
                 self.close()
                 raise StopIteration
