@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from .._client import ModelArtsClient, create_client
 from .._config import CONFIG_ENV, DEFAULT_CONFIG_FILE, ENV_NAMES
 from .._exceptions import AuthenticationError, ConfigError, InvalidArgumentError
-from ._errors import UsageError
+from ._errors import StopExport, UsageError
 from ._reach import describe_failure
 
 __all__ = ["CONNECTION_HELP", "CliClient", "add_connection_options", "cli_advice", "make_client"]
@@ -67,6 +67,11 @@ class CliClient(NamedTuple):
         if isinstance(error, AuthenticationError) and self.unsigned:
             return "no credentials were sent: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or use --context NAME"
         return None
+
+    def stop(self, error: BaseException) -> StopExport:
+        """The `StopExport` that ends the command for `error`: its message as `describe` words it, and the hint."""
+        hint = self.failure_hint(error)
+        return StopExport(self.describe(error), *([hint] if hint else []))
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:

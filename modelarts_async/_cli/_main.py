@@ -590,8 +590,7 @@ async def _after_export(
             counts = await asyncio.to_thread(count_samples, samples_file)
             return images, await check_counts(client, args.dataset_id, args.version_id, counts)
         except ModelArtsError as exc:
-            hint = connection.failure_hint(exc)
-            raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
+            raise connection.stop(exc) from None
 
 
 def _export_lines(args: argparse.Namespace, console: Console, handler: ConsoleHandler, out: str) -> int:
@@ -677,8 +676,7 @@ def run_versions(args: argparse.Namespace, console: Console, handler: ConsoleHan
     except InvalidArgumentError as exc:
         raise UsageError(cli_advice(str(exc))) from None
     except ModelArtsError as exc:
-        hint = connection.failure_hint(exc)
-        raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
+        raise connection.stop(exc) from None
     if args.json:
         _write_stdout(b"".join(encode_line(unstructure_version(version)) for version in versions))
     else:
@@ -716,8 +714,7 @@ def run_datasets(args: argparse.Namespace, console: Console, handler: ConsoleHan
     except InvalidArgumentError as exc:
         raise UsageError(cli_advice(str(exc))) from None
     except ModelArtsError as exc:
-        hint = connection.failure_hint(exc)
-        raise StopExport(connection.describe(exc), *([hint] if hint else [])) from None
+        raise connection.stop(exc) from None
     if args.json:
         _write_stdout(b"".join(encode_line(unstructure_dataset(dataset)) for dataset in datasets))
     else:
